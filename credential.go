@@ -143,3 +143,12 @@ func (c *JWTCredential) Validate() error {
 	})
 	return p.Err()
 }
+
+// Recognizable prefixes of generated values. A leaked value can be told
+// apart at a glance and found by secret scanners; the prefix is not secret.
+const (
+	PrefixClientID     = "gth_ci_" // OAuth client_id (public)
+	PrefixClientSecret = "gth_cs_" // OAuth client secret
+	PrefixAPIKey       = "gth_sk_" // server API key
+	PrefixInstallKey   = "gth_pk_" // public install key (not secret)
+)

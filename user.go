@@ -112,3 +112,24 @@ func CheckUsername(p *Problems, field, s string) {
 		p.Add(field, "must not contain '@' or spaces")
 	}
 }
+
+// Password length bounds (NIST SP 800-63B §5.1.1.2: at least 8, accept at
+// least 64). The upper bound keeps hashing cost fixed.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 256
+)
+
+// CheckPassword returns a problem with a chosen password, or "".
+func CheckPassword(pw string) string {
+	n := len([]rune(pw))
+	switch {
+	case n < MinPasswordLength:
+		return "must be at least 8 characters"
+	case len(pw) > MaxPasswordLength:
+		return "must be at most 256 bytes"
+	case strings.TrimSpace(pw) == "":
+		return "must not be only spaces"
+	}
+	return ""
+}
