@@ -73,7 +73,11 @@ type ClientStore interface {
 	// DeleteClient removes the client, its credentials, consents, grants
 	// and tokens in one transaction.
 	DeleteClient(ctx context.Context, tenantID, id string) error
-	AddClientCredential(ctx context.Context, cred *ClientCredential) error
+	// AddClientCredential adds cred to its client and, in the same
+	// transaction, when expireOthersBy is not zero, makes every other
+	// credential of the client expire at expireOthersBy unless it already
+	// expires sooner (secret rotation with a grace period).
+	AddClientCredential(ctx context.Context, cred *ClientCredential, expireOthersBy time.Time) error
 	// SetClientCredentialExpiry changes when a credential stops working
 	// (zero: never).
 	SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error
