@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -112,44 +113,114 @@ func NewMasterKey() string {
 // LoadOrCreateKeyFile reads the master key from path, or, when the file
 // does not exist, generates one and writes it with mode 0600. created
 // reports the latter, so the caller can warn that a development key is in
-// use. A key file readable by others is refused.
+// use. A key file that others may read or write is refused. When several
+// processes start at once, exactly one creates the file and the others
+// read it: the file appears only once complete.
 func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		info, serr := os.Stat(path)
-		if serr != nil {
-			return nil, false, serr
+	for range 2 {
+		key, err := readKeyFile(path)
+		if err == nil {
+			return key, false, nil
 		}
-		if info.Mode().Perm()&0o077 != 0 {
-			return nil, false, fmt.Errorf("master key file %s is readable by others (mode %v); chmod 600 it", path, info.Mode().Perm())
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, false, err
 		}
-		k, err := ParseMasterKey(string(b))
-		if err != nil {
-			return nil, false, fmt.Errorf("master key file %s: %w", path, err)
+		key, err = createKeyFile(path)
+		if err == nil {
+			return key, true, nil
 		}
-		return k, false, nil
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, false, err
+		}
+		// Another process created the file first: read that one.
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
+	return nil, false, fmt.Errorf("master key file %s: created and removed concurrently", path)
+}
+
+// maxKeyFileSize bounds what readKeyFile reads: a key is 44 characters.
+const maxKeyFileSize = 1024
+
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("master key file %s is not a regular file", path)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("master key file %s is accessible by others (mode %v); chmod 600 it", path, info.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if len(b) > maxKeyFileSize {
+		return nil, fmt.Errorf("master key file %s is too large to hold a key", path)
+	}
+	k, err := ParseMasterKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// createKeyFile writes a new key to a temporary file and links it into
+// place, so no reader ever sees a partly written key; the link fails with
+// fs.ErrExist when another process got there first.
+func createKeyFile(path string) ([]byte, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("master key directory: %w", err)
 	}
 	enc := NewMasterKey()
+	tmp, err := os.CreateTemp(dir, ".master-key-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(enc + "\n"); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		// A file system without hard links: create the file exclusively
+		// instead (a concurrent reader may then see it before it is
+		// complete, and fail rather than use a wrong key).
+		return writeKeyFileExclusive(path, enc)
+	}
+	return ParseMasterKey(enc)
+}
+
+func writeKeyFileExclusive(path, enc string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) { // another process created it first
-			return LoadOrCreateKeyFile(path)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, err
 		}
-		return nil, false, err
+		return nil, fmt.Errorf("master key file: %w", err)
 	}
 	if _, err := f.WriteString(enc + "\n"); err != nil {
 		f.Close()
-		return nil, false, err
+		return nil, fmt.Errorf("master key file: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, false, err
+		return nil, fmt.Errorf("master key file: %w", err)
 	}
-	k, _ := ParseMasterKey(enc)
-	return k, true, nil
+	return ParseMasterKey(enc)
 }
