@@ -1,0 +1,367 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/gatehouse-id/gatehouse"
+)
+
+// Authorization codes.
+
+const authCodeColumns = `hash, tenant_id, client, client_id, user_id, grant_id, session_id, redirect_uri,
+	scopes, nonce, code_challenge, code_challenge_method, auth_time, amr, acr, created_at, expires_at, used_at`
+
+func scanAuthCode(row pgx.Row) (*gatehouse.AuthCode, error) {
+	var c gatehouse.AuthCode
+	err := row.Scan(&c.Hash, &c.TenantID, &c.Client, &c.ClientID, &c.UserID, &c.GrantID, &c.SessionID,
+		&c.RedirectURI, &c.Scopes, &c.Nonce, &c.CodeChallenge, &c.CodeChallengeMethod, tm(&c.AuthTime), &c.AMR,
+		&c.ACR, tm(&c.CreatedAt), tm(&c.ExpiresAt), tm(&c.UsedAt))
+	if err != nil {
+		return nil, err
+	}
+	nilEmpty(&c.Scopes, &c.AMR)
+	return &c, nil
+}
+
+// CreateAuthCode stores an authorization code, giving it a creation time
+// when it has none. ENOTFOUND when the tenant, client or user does not
+// exist, ECONFLICT when the hash is taken.
+func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	normTimes(&c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.UsedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
+		list(c.Scopes), c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, ts(c.AuthTime), list(c.AMR), c.ACR,
+		ts(c.CreatedAt), ts(c.ExpiresAt), ts(c.UsedAt))
+	return dbError("create auth code", err)
+}
+
+// RedeemAuthCode spends the code with this hash and, in the same
+// transaction, stores the grant and refresh token that issue returns for
+// it (either may be nil). issue runs at most once, while the code's row is
+// locked: a concurrent redemption of the same code waits for this
+// transaction and then finds the code used.
+//
+// An unknown code, or an unused one expired at now, is ENOTFOUND. A used
+// code is EUSED, returned with the error (expired or not) so that the
+// caller can revoke the grant it made. If issue fails, nothing changes and
+// its error is returned as it is.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time,
+	issue func(*gatehouse.AuthCode) (*gatehouse.Grant, *gatehouse.RefreshToken, error)) (*gatehouse.AuthCode, error) {
+	var code *gatehouse.AuthCode
+	var issueErr error
+	err := s.inTxOnce(ctx, "redeem auth code", func(tx pgx.Tx) error {
+		var err error
+		code, err = scanAuthCode(tx.QueryRow(ctx, `UPDATE auth_codes SET used_at = $2
+			WHERE hash = $1 AND used_at IS NULL AND expires_at > $2
+			RETURNING `+authCodeColumns, hash, ts(now)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Nothing matched: tell a used code from an unknown or expired
+			// one. The UPDATE waited for any concurrent redemption, so this
+			// read sees its outcome.
+			code, err = scanAuthCode(tx.QueryRow(ctx, `SELECT `+authCodeColumns+` FROM auth_codes WHERE hash = $1`, hash))
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				code = nil
+				return notFound("authorization code")
+			case err != nil:
+				return err
+			case !code.UsedAt.IsZero():
+				return gatehouse.Errorf(gatehouse.EUSED, "the authorization code was already used")
+			default:
+				code = nil
+				return notFound("authorization code")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		grant, token, err := issue(code)
+		if err != nil {
+			issueErr = err
+			return err
+		}
+		if grant != nil {
+			s.stampGrant(grant, now)
+			if err := insertGrant(ctx, tx, grant); err != nil {
+				return err
+			}
+		}
+		if token != nil {
+			s.stampRefreshToken(token, now)
+			if err := insertRefreshToken(ctx, tx, token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if issueErr != nil {
+		return nil, issueErr
+	}
+	if gatehouse.IsCode(err, gatehouse.EUSED) {
+		return code, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return code, nil
+}
+
+// Grants.
+
+const grantColumns = `id, tenant_id, client, user_id, jwt_credential_id, scopes, session_id,
+	created_at, expires_at, revoked_at`
+
+func scanGrant(row pgx.Row) (*gatehouse.Grant, error) {
+	var g gatehouse.Grant
+	err := row.Scan(&g.ID, &g.TenantID, &g.Client, txt(&g.UserID), txt(&g.JWTCredentialID), &g.Scopes,
+		&g.SessionID, tm(&g.CreatedAt), tm(&g.ExpiresAt), tm(&g.RevokedAt))
+	if err != nil {
+		return nil, err
+	}
+	nilEmpty(&g.Scopes)
+	return &g, nil
+}
+
+func (s *Store) stampGrant(g *gatehouse.Grant, now time.Time) {
+	fillID(&g.ID)
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = now
+	}
+	normTimes(&g.CreatedAt, &g.ExpiresAt, &g.RevokedAt)
+}
+
+func insertGrant(ctx context.Context, q querier, g *gatehouse.Grant) error {
+	_, err := q.Exec(ctx, `INSERT INTO grants (`+grantColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		g.ID, g.TenantID, g.Client, textOrNil(g.UserID), textOrNil(g.JWTCredentialID), list(g.Scopes),
+		g.SessionID, ts(g.CreatedAt), ts(g.ExpiresAt), ts(g.RevokedAt))
+	return err
+}
+
+// CreateGrant stores a grant, giving it an id and creation time when it
+// has none. ENOTFOUND when the tenant, client, user or JWT credential does
+// not exist.
+func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
+	s.stampGrant(g, s.now())
+	return dbError("create grant", insertGrant(ctx, s.pool, g))
+}
+
+// GetGrant returns the grant whatever its state, ENOTFOUND if the tenant
+// has no such grant.
+func (s *Store) GetGrant(ctx context.Context, tenantID, id string) (*gatehouse.Grant, error) {
+	g, err := scanGrant(s.pool.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("grant")
+	}
+	if err != nil {
+		return nil, dbError("get grant", err)
+	}
+	return g, nil
+}
+
+// RevokeGrant marks the grant and every refresh token of it revoked, in
+// one transaction. A revoked grant keeps its first revocation time.
+// ENOTFOUND if the tenant has no such grant.
+func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Time) error {
+	return s.inTx(ctx, "revoke grant", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE grants SET revoked_at = coalesce(revoked_at, $3) WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, ts(at))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("grant")
+		}
+		_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3
+			WHERE tenant_id = $1 AND grant_id = $2 AND revoked_at IS NULL`, tenantID, id, ts(at))
+		return err
+	})
+}
+
+// RevokeGrantsByCredential revokes every unrevoked grant made with the JWT
+// credential, and their refresh tokens, and returns how many grants it
+// revoked.
+func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error) {
+	n, err := revokeGrantsWhere(ctx, s.pool, `tenant_id = $1 AND jwt_credential_id = $2`, ts(at), tenantID, credentialID)
+	return n, dbError("revoke grants by credential", err)
+}
+
+// revokeGrantsWhere revokes the unrevoked grants matching where, whose
+// placeholders are $1 to $len(args), and their refresh tokens, in one
+// statement, and returns how many grants it revoked.
+func revokeGrantsWhere(ctx context.Context, q querier, where string, at pgtype.Timestamptz, args ...any) (int, error) {
+	atParam := fmt.Sprintf("$%d", len(args)+1)
+	var n int
+	err := q.QueryRow(ctx, `WITH g AS (
+			UPDATE grants SET revoked_at = `+atParam+` WHERE `+where+` AND revoked_at IS NULL RETURNING tenant_id, id
+		), t AS (
+			UPDATE refresh_tokens r SET revoked_at = `+atParam+` FROM g
+			WHERE r.tenant_id = g.tenant_id AND r.grant_id = g.id AND r.revoked_at IS NULL
+		)
+		SELECT count(*) FROM g`, append(args, at)...).Scan(&n)
+	return n, err
+}
+
+// Refresh tokens.
+
+const refreshTokenColumns = `hash, tenant_id, grant_id, client, user_id, scopes, session_id, auth_time, amr, acr,
+	created_at, expires_at, rotated_at, revoked_at`
+
+// refreshTokenColumnsR is refreshTokenColumns for the table aliased r, in a
+// statement where grants' columns of the same names are in scope too.
+const refreshTokenColumnsR = `r.hash, r.tenant_id, r.grant_id, r.client, r.user_id, r.scopes, r.session_id,
+	r.auth_time, r.amr, r.acr, r.created_at, r.expires_at, r.rotated_at, r.revoked_at`
+
+func scanRefreshToken(row pgx.Row) (*gatehouse.RefreshToken, error) {
+	var t gatehouse.RefreshToken
+	err := row.Scan(&t.Hash, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, &t.Scopes, &t.SessionID,
+		tm(&t.AuthTime), &t.AMR, &t.ACR, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RotatedAt), tm(&t.RevokedAt))
+	if err != nil {
+		return nil, err
+	}
+	nilEmpty(&t.Scopes, &t.AMR)
+	return &t, nil
+}
+
+func (s *Store) stampRefreshToken(t *gatehouse.RefreshToken, now time.Time) {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now
+	}
+	normTimes(&t.AuthTime, &t.CreatedAt, &t.ExpiresAt, &t.RotatedAt, &t.RevokedAt)
+}
+
+func insertRefreshToken(ctx context.Context, q querier, t *gatehouse.RefreshToken) error {
+	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, list(t.Scopes), t.SessionID, ts(t.AuthTime),
+		list(t.AMR), t.ACR, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt))
+	return err
+}
+
+// CreateRefreshToken stores a refresh token of an existing grant, giving
+// it a creation time when it has none. ENOTFOUND when the grant does not
+// exist in the token's tenant, ECONFLICT when the hash is taken.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error {
+	s.stampRefreshToken(t, s.now())
+	return dbError("create refresh token", insertRefreshToken(ctx, s.pool, t))
+}
+
+// GetRefreshToken returns the token with this hash whatever its state,
+// ENOTFOUND if there is none.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.RefreshToken, error) {
+	t, err := scanRefreshToken(s.pool.QueryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("refresh token")
+	}
+	if err != nil {
+		return nil, dbError("get refresh token", err)
+	}
+	return t, nil
+}
+
+// RotateRefreshToken spends the token with this hash and, in the same
+// transaction, stores the token that issue returns for it. issue runs at
+// most once, while the old token's row is locked: of many concurrent calls
+// with one hash, on one node or several, exactly one gets past the UPDATE;
+// the others wait for it and then find the token rotated.
+//
+// The token must be unrotated, unrevoked and unexpired at now, and its
+// grant unrevoked and not past its end; otherwise the result is ENOTFOUND,
+// except for a rotated token, which is EUSED and returned with the error
+// so that the caller can revoke its family. If issue fails, nothing
+// changes and its error is returned as it is.
+func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time,
+	issue func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error)) (*gatehouse.RefreshToken, error) {
+	var old *gatehouse.RefreshToken
+	var issueErr error
+	err := s.inTxOnce(ctx, "rotate refresh token", func(tx pgx.Tx) error {
+		var err error
+		old, err = scanRefreshToken(tx.QueryRow(ctx, `UPDATE refresh_tokens r SET rotated_at = $2
+			FROM grants g
+			WHERE r.hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+				AND g.tenant_id = r.tenant_id AND g.id = r.grant_id
+				AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)
+			RETURNING `+refreshTokenColumnsR, hash, ts(now)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			old, err = scanRefreshToken(tx.QueryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				old = nil
+				return notFound("refresh token")
+			case err != nil:
+				return err
+			case !old.RotatedAt.IsZero() && old.RevokedAt.IsZero():
+				return gatehouse.Errorf(gatehouse.EUSED, "the refresh token was already used")
+			default:
+				old = nil
+				return notFound("refresh token")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		next, err := issue(old)
+		if err != nil {
+			issueErr = err
+			return err
+		}
+		if next == nil {
+			return nil
+		}
+		s.stampRefreshToken(next, now)
+		return insertRefreshToken(ctx, tx, next)
+	})
+	if issueErr != nil {
+		return nil, issueErr
+	}
+	if gatehouse.IsCode(err, gatehouse.EUSED) {
+		return old, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return old, nil
+}
+
+// RevokeRefreshToken marks the token with this hash revoked, keeping the
+// first revocation time. ENOTFOUND if there is no such token.
+func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	return s.execOne(ctx, "revoke refresh token", "refresh token",
+		`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE hash = $1`, hash, ts(at))
+}
+
+// Revoked access tokens.
+
+// RevokeAccessToken records the jti as revoked until r.ExpiresAt.
+// Revoking it again keeps the later expiry. ENOTFOUND when the tenant does
+// not exist.
+func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error {
+	normTimes(&r.ExpiresAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(revoked_tokens.expires_at, excluded.expires_at)`,
+		r.JTI, r.TenantID, ts(r.ExpiresAt))
+	return dbError("revoke access token", err)
+}
+
+// AccessTokenRevoked reports whether the jti is revoked or the grant
+// (may be "") is revoked, in one query on two primary keys.
+func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
+	var revoked bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)
+		OR EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)`, jti, grantID).Scan(&revoked)
+	if err != nil {
+		return false, dbError("check access token revocation", err)
+	}
+	return revoked, nil
+}
