@@ -145,6 +145,9 @@ type TokenStore interface {
 	RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error)
 
 	// CreateRefreshToken stores a refresh token whose grant already exists.
+	// The store caps the token's ExpiresAt at its grant's ExpiresAt (and
+	// writes the capped value back), here and in RedeemAuthCode and
+	// RotateRefreshToken, so no token outlives its family.
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// GetRefreshToken returns the token with this hash, whatever its state.
 	GetRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
@@ -163,7 +166,8 @@ type TokenStore interface {
 	// expiresAt.
 	RevokeAccessToken(ctx context.Context, r *RevokedToken) error
 	// AccessTokenRevoked reports whether the jti is revoked or the grant
-	// (may be "") is revoked: the check behind userinfo and introspection.
+	// (may be "") is revoked or no longer exists (its client was deleted):
+	// the check behind userinfo and introspection. It fails closed.
 	AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error)
 }
 
@@ -213,6 +217,9 @@ type ConnectorStore interface {
 
 // SigningKeyStore keeps signing keys.
 type SigningKeyStore interface {
+	// CreateSigningKey stores a key. At most one key per (tenant, purpose,
+	// algorithm) may be active and one next: another is ECONFLICT, so nodes
+	// bootstrapping keys at once cannot both win.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// ListSigningKeys returns every key of the tenant ("" for the
 	// platform), oldest first.
@@ -262,7 +269,9 @@ func (r SweepResult) Total() int {
 type Sweeper interface {
 	// DeleteExpired deletes at most limit rows of each kind that expired
 	// before now: auth requests, auth codes, sessions (expired or revoked),
-	// refresh tokens, grants past their end, revoked-token entries. Callers
+	// refresh tokens, grants whose end is more than MaxAccessTokenTTL
+	// ago (an access token they issued may live that long after the end,
+	// and a missing grant reads as revoked), revoked-token entries. Callers
 	// repeat it until it deletes nothing, so no transaction runs long.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (SweepResult, error)
 }
