@@ -1,0 +1,352 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	gatehouse "github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/internal/secret"
+)
+
+// Authorization codes.
+
+const authCodeCols = `hash, tenant_id, client, client_id, user_id, grant_id, session_id, redirect_uri, scopes,
+	nonce, code_challenge, code_challenge_method, auth_time, amr, acr, created_at, expires_at, used_at`
+
+// qRedeemCode claims an unused, unexpired code: of concurrent redeemers,
+// exactly one gets the row back.
+const qRedeemCode = `UPDATE auth_codes SET used_at = ?
+	WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING ` + authCodeCols
+
+const qCodeByHash = `SELECT ` + authCodeCols + ` FROM auth_codes WHERE hash = ?`
+
+func scanAuthCode(sc scanner) (*gatehouse.AuthCode, error) {
+	var c gatehouse.AuthCode
+	err := sc.Scan(bytesCol{&c.Hash}, &c.TenantID, &c.Client, &c.ClientID, &c.UserID, &c.GrantID, &c.SessionID,
+		&c.RedirectURI, jsonCol{&c.Scopes}, &c.Nonce, &c.CodeChallenge, &c.CodeChallengeMethod,
+		timeCol{&c.AuthTime}, jsonCol{&c.AMR}, &c.ACR, timeCol{&c.CreatedAt}, timeCol{&c.ExpiresAt},
+		timeCol{&c.UsedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CreateAuthCode stores an authorization code. ECONFLICT when the hash is
+// taken, ENOTFOUND when the client or user is not in the tenant.
+func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_codes (`+authCodeCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
+		jsonArg{c.Scopes}, c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, micros(c.AuthTime), jsonArg{c.AMR},
+		c.ACR, micros(c.CreatedAt), micros(c.ExpiresAt), micros(c.UsedAt))
+	return fail("create auth code", err, "client or user not found", conflicts{"auth_codes.hash": "code is already taken"})
+}
+
+// RedeemAuthCode claims the code with one UPDATE ... RETURNING inside the
+// write transaction, runs issue, and stores the grant and refresh token it
+// returns in the same transaction. If issue fails nothing changes and its
+// error is returned. ENOTFOUND for an unknown code or one expired at now;
+// EUSED, with the code, for a code already redeemed, even once expired, so
+// that a replay always lets the caller revoke what the first use issued.
+//
+// issue runs while the write lock is held: it must be quick and must not
+// use the store.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time,
+	issue func(*gatehouse.AuthCode) (*gatehouse.Grant, *gatehouse.RefreshToken, error)) (*gatehouse.AuthCode, error) {
+	redeem, err := s.wstmts.get(ctx, qRedeemCode)
+	if err != nil {
+		return nil, fmt.Errorf("redeem auth code: %w", err)
+	}
+	lookup, err := s.wstmts.get(ctx, qCodeByHash)
+	if err != nil {
+		return nil, fmt.Errorf("redeem auth code: %w", err)
+	}
+	usedAt := now.UTC().Truncate(time.Microsecond)
+	var code *gatehouse.AuthCode
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		c, err := scanAuthCode(tx.StmtContext(ctx, redeem).QueryRowContext(ctx, micros(usedAt), hash, now.UnixMicro()))
+		if errors.Is(err, sql.ErrNoRows) {
+			c, err := scanAuthCode(tx.StmtContext(ctx, lookup).QueryRowContext(ctx, hash))
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return notFound("authorization code not found")
+			case err != nil:
+				return err
+			case !c.UsedAt.IsZero():
+				code = c
+				return gatehouse.Errorf(gatehouse.EUSED, "authorization code was already used")
+			}
+			return notFound("authorization code not found")
+		}
+		if err != nil {
+			return err
+		}
+		g, rt, err := issue(c)
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			if err := s.insertGrant(ctx, tx, g); err != nil {
+				return err
+			}
+		}
+		if rt != nil {
+			if err := s.insertRefreshToken(ctx, tx, rt); err != nil {
+				return err
+			}
+		}
+		code = c
+		return nil
+	})
+	if err != nil {
+		return code, fail("redeem auth code", err, "grant, client or user not found", tokenConflicts)
+	}
+	return code, nil
+}
+
+var tokenConflicts = conflicts{
+	"grants.id":           "grant id is already taken",
+	"refresh_tokens.hash": "refresh token is already taken",
+}
+
+// Grants.
+
+const grantCols = `id, tenant_id, client, user_id, jwt_credential_id, scopes, session_id, created_at, expires_at,
+	revoked_at`
+
+func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, g *gatehouse.Grant) error {
+	if g.ID == "" {
+		g.ID = secret.NewID()
+	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = s.now()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.TenantID, g.Client, nullable(g.UserID), nullable(g.JWTCredentialID), jsonArg{g.Scopes},
+		g.SessionID, micros(g.CreatedAt), micros(g.ExpiresAt), micros(g.RevokedAt))
+	return err
+}
+
+// CreateGrant stores a grant. ECONFLICT when the id is taken, ENOTFOUND
+// when the client, user or JWT credential is not in the tenant.
+func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, g) })
+	return fail("create grant", err, "client, user or credential not found", tokenConflicts)
+}
+
+// GetGrant returns the tenant's grant with id in any state, ENOTFOUND when
+// there is none.
+func (s *Store) GetGrant(ctx context.Context, tenantID, id string) (*gatehouse.Grant, error) {
+	var g gatehouse.Grant
+	err := s.r.QueryRowContext(ctx, `SELECT `+grantCols+` FROM grants WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(
+		&g.ID, &g.TenantID, &g.Client, strCol{&g.UserID}, strCol{&g.JWTCredentialID}, jsonCol{&g.Scopes},
+		&g.SessionID, timeCol{&g.CreatedAt}, timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt})
+	if err != nil {
+		return nil, fail("get grant", noRows(err, "grant not found"), "", nil)
+	}
+	return &g, nil
+}
+
+// revokeGrants marks the unrevoked grants matching where (over grants'
+// own columns) revoked at at, with their refresh tokens, and returns how
+// many grants it revoked.
+func revokeGrants(ctx context.Context, tx *sql.Tx, at time.Time, where string, args ...any) (int, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+		WHERE revoked_at IS NULL AND (tenant_id, grant_id) IN (SELECT tenant_id, id FROM grants WHERE `+where+`)`,
+		append([]any{micros(at)}, args...)...); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL AND `+where,
+		append([]any{micros(at)}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// RevokeGrant marks the grant and all its refresh tokens revoked in one
+// transaction; a revoked grant keeps its first revocation time. ENOTFOUND
+// when the grant is not in the tenant.
+func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&one)
+		if err != nil {
+			return noRows(err, "grant not found")
+		}
+		// Tokens are revoked even when the grant already was, so none
+		// added since can outlive it.
+		_, err = revokeGrants(ctx, tx, at, `tenant_id = ? AND id = ?`, tenantID, id)
+		return err
+	})
+	return fail("revoke grant", err, "", nil)
+}
+
+// RevokeGrantsByCredential revokes every unrevoked grant made with the JWT
+// credential, with their refresh tokens, and returns how many grants it
+// revoked.
+func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error) {
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = revokeGrants(ctx, tx, at, `tenant_id = ? AND jwt_credential_id = ?`, tenantID, credentialID)
+		return err
+	})
+	return n, fail("revoke grants by credential", err, "", nil)
+}
+
+// Refresh tokens.
+
+const refreshCols = `hash, tenant_id, grant_id, client, user_id, scopes, session_id, auth_time, amr, acr,
+	created_at, expires_at, rotated_at, revoked_at`
+
+// qRotateRefresh claims a usable refresh token: unrotated, unrevoked,
+// unexpired, and of a grant that is neither revoked nor past its end.
+const qRotateRefresh = `UPDATE refresh_tokens SET rotated_at = ?
+	WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+	AND EXISTS (SELECT 1 FROM grants g WHERE g.tenant_id = refresh_tokens.tenant_id AND g.id = refresh_tokens.grant_id
+		AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > ?))
+	RETURNING ` + refreshCols
+
+const qRefreshByHash = `SELECT ` + refreshCols + ` FROM refresh_tokens WHERE hash = ?`
+
+func scanRefreshToken(sc scanner) (*gatehouse.RefreshToken, error) {
+	var t gatehouse.RefreshToken
+	err := sc.Scan(bytesCol{&t.Hash}, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, jsonCol{&t.Scopes},
+		&t.SessionID, timeCol{&t.AuthTime}, jsonCol{&t.AMR}, &t.ACR, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, t *gatehouse.RefreshToken) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, jsonArg{t.Scopes}, t.SessionID, micros(t.AuthTime),
+		jsonArg{t.AMR}, t.ACR, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RotatedAt), micros(t.RevokedAt))
+	return err
+}
+
+// CreateRefreshToken stores a refresh token of an existing grant.
+// ECONFLICT when the hash is taken, ENOTFOUND when the grant is not in the
+// tenant.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error {
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertRefreshToken(ctx, tx, t) })
+	return fail("create refresh token", err, "grant not found", tokenConflicts)
+}
+
+// GetRefreshToken returns the token with this hash in any state, ENOTFOUND
+// when there is none.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.RefreshToken, error) {
+	t, err := scanRefreshToken(s.r.QueryRowContext(ctx, qRefreshByHash, hash))
+	return t, fail("get refresh token", noRows(err, "refresh token not found"), "", nil)
+}
+
+// RotateRefreshToken claims the token with one UPDATE ... RETURNING inside
+// the write transaction, runs issue and stores the token it returns, all in
+// one transaction; on success it returns the old token, now rotated. If
+// issue fails nothing changes and its error is returned. ENOTFOUND when the
+// token is unknown, revoked (itself or its grant) or expired at now; EUSED,
+// with the old token, when it was already rotated.
+//
+// issue runs while the write lock is held: it must be quick and must not
+// use the store.
+func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time,
+	issue func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error)) (*gatehouse.RefreshToken, error) {
+	rotate, err := s.wstmts.get(ctx, qRotateRefresh)
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	lookup, err := s.wstmts.get(ctx, qRefreshByHash)
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	rotatedAt := now.UTC().Truncate(time.Microsecond)
+	var old *gatehouse.RefreshToken
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		t, err := scanRefreshToken(tx.StmtContext(ctx, rotate).QueryRowContext(ctx,
+			micros(rotatedAt), hash, now.UnixMicro(), now.UnixMicro()))
+		if errors.Is(err, sql.ErrNoRows) {
+			t, err := scanRefreshToken(tx.StmtContext(ctx, lookup).QueryRowContext(ctx, hash))
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return notFound("refresh token not found")
+			case err != nil:
+				return err
+			case t.RevokedAt.IsZero() && !t.RotatedAt.IsZero():
+				old = t
+				return gatehouse.Errorf(gatehouse.EUSED, "refresh token was already used")
+			}
+			return notFound("refresh token not found")
+		}
+		if err != nil {
+			return err
+		}
+		next, err := issue(t)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			return errors.New("issue returned no refresh token")
+		}
+		if err := s.insertRefreshToken(ctx, tx, next); err != nil {
+			return err
+		}
+		old = t
+		return nil
+	})
+	if err != nil {
+		return old, fail("rotate refresh token", err, "grant not found", tokenConflicts)
+	}
+	return old, nil
+}
+
+// RevokeRefreshToken marks one refresh token revoked; revoking it again
+// keeps the first time. ENOTFOUND when there is no such token.
+func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ?`,
+		micros(at), hash)
+	return fail("revoke refresh token", affected(res, err, "refresh token not found"), "", nil)
+}
+
+// Revoked access tokens.
+
+const qAccessTokenRevoked = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)
+	OR EXISTS (SELECT 1 FROM grants WHERE id = ? AND revoked_at IS NOT NULL)`
+
+// RevokeAccessToken records the access token's jti as revoked until its
+// expiry. Revoking it again is not an error (RFC 7009 §2.2) and keeps the
+// later expiry. ENOTFOUND when the tenant does not exist.
+func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+		r.JTI, r.TenantID, micros(r.ExpiresAt))
+	return fail("revoke access token", err, "tenant not found", nil)
+}
+
+// AccessTokenRevoked reports whether the jti is revoked or the grant
+// (may be "") is revoked.
+func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
+	st, err := s.rstmts.get(ctx, qAccessTokenRevoked)
+	if err != nil {
+		return false, fmt.Errorf("access token revoked: %w", err)
+	}
+	var revoked bool
+	if err := st.QueryRowContext(ctx, jti, grantID).Scan(&revoked); err != nil {
+		return false, fmt.Errorf("access token revoked: %w", err)
+	}
+	return revoked, nil
+}

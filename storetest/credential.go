@@ -1,0 +1,204 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	gatehouse "github.com/gatehouse-id/gatehouse"
+)
+
+func credentialCases() []testCase {
+	return []testCase{
+		{"APIKey/Lifecycle", testAPIKeyLifecycle},
+		{"APIKey/List", testAPIKeyList},
+		{"InstallKey/Lifecycle", testInstallKeyLifecycle},
+		{"JWTCredential/Lifecycle", testJWTCredentialLifecycle},
+		{"JWTCredential/RevokeGrants", testJWTCredentialRevokeGrants},
+	}
+}
+
+func testAPIKeyLifecycle(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	now := t0()
+	k := newAPIKey(tn.ID, now)
+	must(t, "CreateAPIKey", s.CreateAPIKey(ctx, k))
+	isUUID(t, "CreateAPIKey", k.ID)
+
+	got, err := s.GetAPIKeyByHash(ctx, k.Hash)
+	must(t, "GetAPIKeyByHash", err)
+	same(t, "GetAPIKeyByHash", k, got)
+	got, err = s.GetAPIKey(ctx, tn.ID, k.ID)
+	must(t, "GetAPIKey", err)
+	same(t, "GetAPIKey", k, got)
+
+	must(t, "TouchAPIKey", s.TouchAPIKey(ctx, k.ID, now.Add(time.Hour)))
+	must(t, "RevokeAPIKey", s.RevokeAPIKey(ctx, tn.ID, k.ID, now.Add(2*time.Hour)))
+	must(t, "RevokeAPIKey again", s.RevokeAPIKey(ctx, tn.ID, k.ID, now.Add(3*time.Hour)))
+	// A revoked key is still found by its hash: the caller checks Usable.
+	got, err = s.GetAPIKeyByHash(ctx, k.Hash)
+	must(t, "GetAPIKeyByHash of a revoked key", err)
+	if !sameInstant(got.LastUsedAt, now.Add(time.Hour)) || got.RevokedAt.IsZero() {
+		t.Errorf("key after touch and revoke: got LastUsedAt %v RevokedAt %v, want %v and set",
+			got.LastUsedAt, got.RevokedAt, now.Add(time.Hour))
+	}
+	if got.Usable(now) {
+		t.Error("revoked key: got Usable, want not")
+	}
+
+	dup := newAPIKey(tn.ID, now)
+	dup.Hash = k.Hash
+	wantCode(t, "CreateAPIKey with a taken hash", s.CreateAPIKey(ctx, dup), gatehouse.ECONFLICT)
+	wantCode(t, "CreateAPIKey in an unknown tenant", s.CreateAPIKey(ctx, newAPIKey("00000000-0000-7000-8000-000000000000", now)),
+		gatehouse.ENOTFOUND)
+	unknown := "00000000-0000-7000-8000-000000000000"
+	_, err = s.GetAPIKeyByHash(ctx, hash())
+	wantCode(t, "GetAPIKeyByHash unknown", err, gatehouse.ENOTFOUND)
+	_, err = s.GetAPIKey(ctx, tn.ID, unknown)
+	wantCode(t, "GetAPIKey unknown", err, gatehouse.ENOTFOUND)
+	wantCode(t, "TouchAPIKey unknown", s.TouchAPIKey(ctx, unknown, now), gatehouse.ENOTFOUND)
+	wantCode(t, "RevokeAPIKey unknown", s.RevokeAPIKey(ctx, tn.ID, unknown, now), gatehouse.ENOTFOUND)
+}
+
+func testAPIKeyList(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	other := MustTenant(t, s, "other")
+	var want []*gatehouse.APIKey
+	for range 4 {
+		k := newAPIKey(tn.ID, t0())
+		must(t, "CreateAPIKey", s.CreateAPIKey(ctx, k))
+		want = append(want, k)
+		must(t, "CreateAPIKey other", s.CreateAPIKey(ctx, newAPIKey(other.ID, t0())))
+	}
+	checkPages(t, "ListAPIKeys", want, func(opt gatehouse.ListOptions) ([]*gatehouse.APIKey, string, error) {
+		return s.ListAPIKeys(ctx, tn.ID, opt)
+	})
+}
+
+func testInstallKeyLifecycle(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	other := MustTenant(t, s, "other")
+	k1 := &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}
+	k2 := &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd(), CreatedAt: t0()}
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, k1))
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, &gatehouse.InstallKey{TenantID: other.ID, Key: gatehouse.PrefixInstallKey + rnd()}))
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, k2))
+	isUUID(t, "CreateInstallKey", k1.ID)
+	if k1.CreatedAt.IsZero() {
+		t.Error("CreateInstallKey: got zero CreatedAt, want it filled")
+	}
+
+	got, err := s.GetInstallKey(ctx, k1.Key)
+	must(t, "GetInstallKey", err)
+	same(t, "GetInstallKey", k1, got)
+	list, err := s.ListInstallKeys(ctx, tn.ID)
+	must(t, "ListInstallKeys", err)
+	same(t, "ListInstallKeys", []*gatehouse.InstallKey{k1, k2}, list)
+
+	must(t, "RevokeInstallKey", s.RevokeInstallKey(ctx, tn.ID, k1.ID, t0()))
+	must(t, "RevokeInstallKey again", s.RevokeInstallKey(ctx, tn.ID, k1.ID, t0()))
+	_, err = s.GetInstallKey(ctx, k1.Key)
+	wantCode(t, "GetInstallKey of a revoked key", err, gatehouse.ENOTFOUND)
+	if _, err := s.GetInstallKey(ctx, k2.Key); err != nil {
+		t.Errorf("GetInstallKey of the other key: %v", err)
+	}
+
+	dup := &gatehouse.InstallKey{TenantID: other.ID, Key: k2.Key}
+	wantCode(t, "CreateInstallKey with a taken value", s.CreateInstallKey(ctx, dup), gatehouse.ECONFLICT)
+	wantCode(t, "CreateInstallKey in an unknown tenant", s.CreateInstallKey(ctx, &gatehouse.InstallKey{
+		TenantID: "00000000-0000-7000-8000-000000000000", Key: gatehouse.PrefixInstallKey + rnd()}), gatehouse.ENOTFOUND)
+	_, err = s.GetInstallKey(ctx, "gth_pk_unknown")
+	wantCode(t, "GetInstallKey unknown", err, gatehouse.ENOTFOUND)
+	wantCode(t, "RevokeInstallKey unknown", s.RevokeInstallKey(ctx, tn.ID, "00000000-0000-7000-8000-000000000000", t0()),
+		gatehouse.ENOTFOUND)
+}
+
+func testJWTCredentialLifecycle(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	u := MustUser(t, s, tn.ID, "ana")
+	other := MustUser(t, s, tn.ID, "bob")
+	now := t0()
+
+	c1, c2 := newJWTCredential(u, now), newJWTCredential(u, now)
+	c2.AllowedClientIDs = nil
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, c1))
+	must(t, "CreateJWTCredential other user", s.CreateJWTCredential(ctx, newJWTCredential(other, now)))
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, c2))
+	isUUID(t, "CreateJWTCredential", c1.ID)
+
+	got, err := s.GetJWTCredential(ctx, tn.ID, c1.ID)
+	must(t, "GetJWTCredential", err)
+	same(t, "GetJWTCredential", c1, got)
+	list, err := s.ListJWTCredentials(ctx, tn.ID, u.ID)
+	must(t, "ListJWTCredentials", err)
+	same(t, "ListJWTCredentials", []*gatehouse.JWTCredential{c1, c2}, list)
+
+	must(t, "TouchJWTCredential", s.TouchJWTCredential(ctx, tn.ID, c1.ID, now.Add(time.Minute)))
+	must(t, "RevokeJWTCredential", s.RevokeJWTCredential(ctx, tn.ID, c1.ID, now.Add(time.Hour)))
+	must(t, "RevokeJWTCredential again", s.RevokeJWTCredential(ctx, tn.ID, c1.ID, now.Add(2*time.Hour)))
+	got, err = s.GetJWTCredential(ctx, tn.ID, c1.ID)
+	must(t, "GetJWTCredential", err)
+	if !sameInstant(got.LastUsedAt, now.Add(time.Minute)) || !sameInstant(got.RevokedAt, now.Add(time.Hour)) {
+		t.Errorf("credential after touch and revoke: got LastUsedAt %v RevokedAt %v, want %v and %v (the first revocation)",
+			got.LastUsedAt, got.RevokedAt, now.Add(time.Minute), now.Add(time.Hour))
+	}
+
+	unknown := "00000000-0000-7000-8000-000000000000"
+	orphan := newJWTCredential(u, now)
+	orphan.UserID = unknown
+	wantCode(t, "CreateJWTCredential for an unknown user", s.CreateJWTCredential(ctx, orphan), gatehouse.ENOTFOUND)
+	_, err = s.GetJWTCredential(ctx, tn.ID, unknown)
+	wantCode(t, "GetJWTCredential unknown", err, gatehouse.ENOTFOUND)
+	wantCode(t, "TouchJWTCredential unknown", s.TouchJWTCredential(ctx, tn.ID, unknown, now), gatehouse.ENOTFOUND)
+	wantCode(t, "RevokeJWTCredential unknown", s.RevokeJWTCredential(ctx, tn.ID, unknown, now), gatehouse.ENOTFOUND)
+}
+
+func testJWTCredentialRevokeGrants(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	w := newTokenWorld(t, s)
+	now := t0()
+	grantWith := func(cred *gatehouse.JWTCredential) *gatehouse.Grant {
+		g := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+			JWTCredentialID: cred.ID, Scopes: []string{"openid"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		must(t, "CreateGrant with a credential", s.CreateGrant(ctx, g))
+		return g
+	}
+
+	cred := newJWTCredential(w.user, now)
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, cred))
+	g1, g2 := grantWith(cred), grantWith(cred)
+	got, err := s.GetGrant(ctx, w.tenant.ID, g1.ID)
+	must(t, "GetGrant", err)
+	same(t, "grant made with a credential", g1, got)
+	plain := MustGrant(t, s, w.client, w.user.ID, now)
+
+	must(t, "RevokeJWTCredential", s.RevokeJWTCredential(ctx, w.tenant.ID, cred.ID, now))
+	checkGrantRevoked(t, s, g1, true)
+	checkGrantRevoked(t, s, g2, true)
+	checkGrantRevoked(t, s, plain, false)
+
+	// RevokeGrantsByCredential counts the grants it revoked: a second call
+	// finds none left.
+	cred2 := newJWTCredential(w.user, now)
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, cred2))
+	g3, g4 := grantWith(cred2), grantWith(cred2)
+	rt, _ := MustRefreshToken(t, s, g3, now)
+	n, err := s.RevokeGrantsByCredential(ctx, w.tenant.ID, cred2.ID, now)
+	must(t, "RevokeGrantsByCredential", err)
+	if n != 2 {
+		t.Errorf("RevokeGrantsByCredential: got %d, want 2", n)
+	}
+	checkGrantRevoked(t, s, g3, true)
+	checkGrantRevoked(t, s, g4, true)
+	_, err = s.RotateRefreshToken(ctx, rt.Hash, now, noRotate(t))
+	wantCode(t, "RotateRefreshToken of a grant revoked by credential", err, gatehouse.ENOTFOUND)
+	n, err = s.RevokeGrantsByCredential(ctx, w.tenant.ID, cred2.ID, now)
+	must(t, "RevokeGrantsByCredential again", err)
+	if n != 0 {
+		t.Errorf("RevokeGrantsByCredential again: got %d, want 0", n)
+	}
+	checkGrantRevoked(t, s, plain, false)
+}
