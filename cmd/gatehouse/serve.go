@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"time"
+)
+
+func serveCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		start := time.Now()
+		cfg, err := c.config()
+		if err != nil {
+			return err
+		}
+		log := cfg.NewLogger(c.io.err)
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		if a.devKey {
+			log.Warn("no master key configured: using a generated development key file; set GATEHOUSE_MASTER_KEY (32 random bytes, base64) in production",
+				"file", cfg.DevMasterKeyPath())
+		}
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		log.Info("gatehouse started", "version", version(), "database", cfg.DatabaseKind(),
+			"startup", time.Since(start).Round(time.Millisecond).String())
+		err = a.Run(ctx, ln)
+		log.Info("gatehouse stopped")
+		return err
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/admin"
+)
+
+// tenantJSON is the --json shape of a tenant.
+type tenantJSON struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Domains   []string  `json:"domains"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toTenantJSON(t *gatehouse.Tenant) tenantJSON {
+	return tenantJSON{ID: t.ID, Slug: t.Slug, Name: t.Name, Status: string(t.Status),
+		Domains: nonNil(t.Domains), CreatedAt: t.CreatedAt.UTC()}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func tenantCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	slug := fs.String("slug", "", "URL-safe `name` of the tenant (its issuer is /t/{slug})")
+	name := fs.String("name", "", "display `name`")
+	var domains stringList
+	fs.Var(&domains, "domain", "custom `host` name serving the tenant's issuer (repeatable)")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		t, err := a.Admin.CreateTenant(ctx, c.actor(), admin.TenantInput{Slug: *slug, Name: *name, Domains: domains})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return printJSON(c.io.out, toTenantJSON(t))
+		}
+		tb := newTable(c.io.out, "ID", "SLUG", "NAME")
+		tb.row(t.ID, t.Slug, t.Name)
+		return tb.flush()
+	}
+}
+
+func tenantListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		var all []*gatehouse.Tenant
+		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
+			ts, next, err := a.Admin.ListTenants(ctx, opt)
+			all = append(all, ts...)
+			return next, err
+		})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := make([]tenantJSON, 0, len(all))
+			for _, t := range all {
+				out = append(out, toTenantJSON(t))
+			}
+			return printJSON(c.io.out, out)
+		}
+		tb := newTable(c.io.out, "ID", "SLUG", "NAME", "STATUS", "DOMAINS", "CREATED")
+		for _, t := range all {
+			tb.row(t.ID, t.Slug, t.Name, string(t.Status), orDash(strings.Join(t.Domains, ",")), stamp(t.CreatedAt))
+		}
+		return tb.flush()
+	}
+}
+
+// pageAll calls list with successive cursors until the last page.
+func pageAll(list func(gatehouse.ListOptions) (string, error)) error {
+	opt := gatehouse.ListOptions{Limit: 500}
+	for {
+		next, err := list(opt)
+		if err != nil || next == "" {
+			return err
+		}
+		opt.Cursor = next
+	}
+}
+
+// noArgs refuses stray positional arguments, which usually mean a flag was
+// mistyped.
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return usageError("unexpected argument %q", args[0])
+	}
+	return nil
+}
