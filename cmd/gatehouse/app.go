@@ -170,4 +170,3 @@ func version() string {
 	}
 	return "devel"
 }
-

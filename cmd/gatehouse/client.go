@@ -211,4 +211,3 @@ func oneArg(args []string, what string) (string, error) {
 	}
 	return "", usageError("unexpected argument %q", args[1])
 }
-
