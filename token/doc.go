@@ -1,0 +1,16 @@
+// Package token mints and checks the tokens Gatehouse issues: OpenID
+// Connect ID tokens, JWT access tokens (RFC 9068), the verification of
+// both at Gatehouse's own endpoints (userinfo, introspection, revocation,
+// id_token_hint), the at_hash and c_hash values, and the opaque handles
+// (authorization codes, refresh tokens, session cookies) that are stored
+// only as their SHA-256.
+//
+// Signing uses the active keys of the keys package's current Set, with one
+// go-jose signer per key and token type kept until the Set changes, so a
+// token costs one JSON encoding and one signature. Verification trusts
+// only published OAuth-purpose keys and an explicit algorithm allow-list.
+//
+// It depends on the gatehouse domain, keys, internal/secret and go-jose;
+// it must not import net/http, a concrete store or any handler package:
+// what to do with a token is the caller's decision.
+package token
