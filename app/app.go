@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/provider"
 	"github.com/gatehouse-id/gatehouse/server"
+	"github.com/gatehouse-id/gatehouse/token"
 )
 
 // Options are what an App is built from.
@@ -58,6 +59,10 @@ type App struct {
 	Audit  *audit.Recorder
 	Admin  *admin.Service
 	Server *server.Server
+	Tokens *token.Tokens
+	// Hasher hashes and verifies passwords, bounded in concurrency.
+	Hasher  *secret.Hasher
+	Catalog *gatehouse.ScopeCatalog
 	// Tenants caches tenant lookups for issuer resolution.
 	Tenants *server.TenantCache
 }
@@ -82,9 +87,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Audit = audit.NewRecorder(o.Store, sealer.AuditKey(), o.Clock, o.Logger, audit.Options{})
 	catalog := gatehouse.NewScopeCatalog()
+	a.Catalog = catalog
+	a.Hasher = secret.NewHasher(secret.OWASPArgon2, o.HashConcurrency)
+	a.Tokens = token.New(token.Options{Keys: a.Keys, Clock: o.Clock})
 	a.Admin = admin.New(admin.Options{
 		Store:   o.Store,
-		Hasher:  secret.NewHasher(secret.OWASPArgon2, o.HashConcurrency),
+		Hasher:  a.Hasher,
 		Audit:   a.Audit,
 		Catalog: catalog,
 		Clock:   o.Clock,
@@ -112,6 +120,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.Audit.Close(ctx)
 		return nil, err
 	}
+	// Machine-facing endpoints: discovery, JWKS, token, userinfo, revoke,
+	// introspect.
 	provider.New(provider.Options{
 		Scopes: catalog,
 		JWKS:   func() []byte { return a.Keys.Current().JWKS(gatehouse.KeyPurposeOAuth) },

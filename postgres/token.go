@@ -47,7 +47,8 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 
 // RedeemAuthCode spends the code with this hash and, in the same
 // transaction, stores the grant and refresh token that issue returns for
-// it (either may be nil). issue runs at most once, while the code's row is
+// it (either may be nil), the token's ExpiresAt capped at its grant's end
+// and written back. issue runs at most once, while the code's row is
 // locked: a concurrent redemption of the same code waits for this
 // transaction and then finds the code used.
 //
@@ -241,17 +242,35 @@ func (s *Store) stampRefreshToken(t *gatehouse.RefreshToken, now time.Time) {
 	normTimes(&t.AuthTime, &t.CreatedAt, &t.ExpiresAt, &t.RotatedAt, &t.RevokedAt)
 }
 
+// insertRefreshToken stores t with its expiry capped at its grant's end (a
+// grant without one caps nothing) and writes the expiry it stored back
+// into t. The grant is read by the same statement, which inserts nothing
+// when the grant is not in the token's tenant: ENOTFOUND. A missing expiry
+// stays NULL, for the NOT NULL constraint to refuse (least would have
+// taken the grant's end instead).
 func insertRefreshToken(ctx context.Context, q querier, t *gatehouse.RefreshToken) error {
-	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	var stored time.Time
+	err := q.QueryRow(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			CASE WHEN g.expires_at < $12 THEN g.expires_at ELSE $12 END, $13, $14
+		FROM grants g WHERE g.tenant_id = $2 AND g.id = $3
+		RETURNING expires_at`,
 		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, list(t.Scopes), t.SessionID, ts(t.AuthTime),
-		list(t.AMR), t.ACR, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt))
-	return err
+		list(t.AMR), t.ACR, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt)).Scan(tm(&stored))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("grant")
+	}
+	if err != nil {
+		return err
+	}
+	t.ExpiresAt = stored
+	return nil
 }
 
 // CreateRefreshToken stores a refresh token of an existing grant, giving
-// it a creation time when it has none. ENOTFOUND when the grant does not
-// exist in the token's tenant, ECONFLICT when the hash is taken.
+// it a creation time when it has none, with its ExpiresAt capped at the
+// grant's end (the stored value is written back). ENOTFOUND when the grant
+// does not exist in the token's tenant, ECONFLICT when the hash is taken.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error {
 	s.stampRefreshToken(t, s.now())
 	return dbError("create refresh token", insertRefreshToken(ctx, s.pool, t))
@@ -271,7 +290,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Re
 }
 
 // RotateRefreshToken spends the token with this hash and, in the same
-// transaction, stores the token that issue returns for it. issue runs at
+// transaction, stores the token that issue returns for it, its ExpiresAt
+// capped at its grant's end and written back. issue runs at
 // most once, while the old token's row is locked: of many concurrent calls
 // with one hash, on one node or several, exactly one gets past the UPDATE;
 // the others wait for it and then find the token rotated.
@@ -354,12 +374,15 @@ func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken
 	return dbError("revoke access token", err)
 }
 
-// AccessTokenRevoked reports whether the jti is revoked or the grant
-// (may be "") is revoked, in one query on two primary keys.
+// AccessTokenRevoked reports whether the jti is revoked or the grant (may
+// be "", for a token of no grant) is revoked or no longer exists, in one
+// query on two primary keys. It fails closed: a grant that is gone
+// (deleted with its client, or swept) or was never stored reads as revoked.
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
 	var revoked bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)
-		OR EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)`, jti, grantID).Scan(&revoked)
+		OR ($2 <> '' AND NOT EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NULL))`,
+		jti, grantID).Scan(&revoked)
 	if err != nil {
 		return false, dbError("check access token revocation", err)
 	}

@@ -22,23 +22,36 @@ func scanAuditEvent(sc scanner) (*gatehouse.AuditEvent, error) {
 	return &e, nil
 }
 
+// qAppendAudit inserts one event only when it extends its tenant's chain
+// by one, so a gap is refused as surely as a taken Seq.
+const qAppendAudit = `INSERT INTO audit_events (` + auditCols + `)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+	WHERE (SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE tenant_id = ?) = ?`
+
 // AppendAuditEvents inserts events in one transaction. Each event's Seq
 // must follow the last of its tenant's chain, counting the events before
 // it in the batch; ECONFLICT when it does not (another writer appended
 // first, or the Seq skips ahead), and then nothing is written.
 func (s *Store) AppendAuditEvents(ctx context.Context, events []*gatehouse.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	for _, e := range events {
 		if e.ID == "" {
 			e.ID = secret.NewID()
 		}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	// Prepared once on the writer connection and kept: the recorder appends
+	// on every audited request, and parsing the INSERT for each event cost
+	// more than running it.
+	insert, err := s.wstmts.get(ctx, qAppendAudit)
+	if err != nil {
+		return fmt.Errorf("append audit events: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		ins := tx.StmtContext(ctx, insert)
 		for _, e := range events {
-			// The row is inserted only when it extends the chain by one, so
-			// a gap is refused as surely as a taken Seq.
-			res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
-				SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-				WHERE (SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE tenant_id = ?) = ?`,
+			res, err := ins.ExecContext(ctx,
 				e.TenantID, e.Seq, e.ID, micros(e.Time), e.Actor, e.Action, e.Target, e.Result, e.IP, e.UserAgent,
 				jsonArg{e.Details}, e.PrevHash, e.Hash, e.TenantID, e.Seq-1)
 			if err != nil {

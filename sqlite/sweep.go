@@ -15,15 +15,21 @@ const defaultSweepLimit = 1000
 // now, each kind in its own short statement: auth requests, auth codes
 // (used or not), sessions that expired or were revoked, refresh tokens
 // (rotated and revoked ones are kept until they expire, so a replay is
-// still recognized), grants past their end (revoked grants are kept until
-// then, so the access tokens they issued stay revoked), and revoked-token
-// entries. Refresh tokens go before grants, so the grants' cascade finds
-// nothing left to delete.
+// still recognized), grants whose end is more than
+// gatehouse.MaxAccessTokenTTL before now, and revoked-token entries.
+//
+// A grant outlives its end by the longest access-token lifetime because
+// AccessTokenRevoked reads a missing grant as revoked: deleted at its end,
+// it would cut short the access tokens it issued just before. A grant also
+// waits until its refresh tokens are gone (they expire by its end, and the
+// refresh-token step removes them first), so the foreign key's cascade
+// never deletes rows beyond the limit or uncounted.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (gatehouse.SweepResult, error) {
 	if limit <= 0 {
 		limit = defaultSweepLimit
 	}
 	at := now.UnixMicro()
+	grantsEndedBefore := now.Add(-gatehouse.MaxAccessTokenTTL).UnixMicro()
 	var r gatehouse.SweepResult
 	steps := []struct {
 		kind  string
@@ -41,7 +47,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (ga
 		{"refresh tokens", `DELETE FROM refresh_tokens WHERE hash IN
 			(SELECT hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`, &r.RefreshTokens, []any{at, limit}},
 		{"grants", `DELETE FROM grants WHERE id IN
-			(SELECT id FROM grants WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`, &r.Grants, []any{at, limit}},
+			(SELECT id FROM grants g WHERE expires_at IS NOT NULL AND expires_at < ?
+				AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = g.tenant_id AND r.grant_id = g.id)
+			LIMIT ?)`, &r.Grants, []any{grantsEndedBefore, limit}},
 		{"revoked tokens", `DELETE FROM revoked_tokens WHERE rowid IN
 			(SELECT rowid FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`, &r.RevokedTokens, []any{at, limit}},
 	}

@@ -51,7 +51,8 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 
 // RedeemAuthCode claims the code with one UPDATE ... RETURNING inside the
 // write transaction, runs issue, and stores the grant and refresh token it
-// returns in the same transaction. If issue fails nothing changes and its
+// returns in the same transaction, the token's ExpiresAt capped at its
+// grant's end and written back. If issue fails nothing changes and its
 // error is returned. ENOTFOUND for an unknown code or one expired at now;
 // EUSED, with the code, for a code already redeemed, even once expired, so
 // that a replay always lets the caller revoke what the first use issued.
@@ -65,6 +66,10 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time,
 		return nil, fmt.Errorf("redeem auth code: %w", err)
 	}
 	lookup, err := s.wstmts.get(ctx, qCodeByHash)
+	if err != nil {
+		return nil, fmt.Errorf("redeem auth code: %w", err)
+	}
+	insertRT, err := s.wstmts.get(ctx, qInsertRefresh)
 	if err != nil {
 		return nil, fmt.Errorf("redeem auth code: %w", err)
 	}
@@ -98,7 +103,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time,
 			}
 		}
 		if rt != nil {
-			if err := s.insertRefreshToken(ctx, tx, rt); err != nil {
+			if err := s.insertRefreshToken(ctx, tx.StmtContext(ctx, insertRT), rt); err != nil {
 				return err
 			}
 		}
@@ -229,22 +234,46 @@ func scanRefreshToken(sc scanner) (*gatehouse.RefreshToken, error) {
 	return &t, nil
 }
 
-func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, t *gatehouse.RefreshToken) error {
+// qInsertRefresh stores a refresh token whose expiry is capped at its
+// grant's end (a grant without one caps nothing) and returns the expiry it
+// stored. The grant is read by the same statement, so a token of a grant
+// that is not in the token's tenant inserts no row and returns none. A
+// missing expiry stays NULL, for the NOT NULL constraint to refuse.
+const qInsertRefresh = `INSERT INTO refresh_tokens (` + refreshCols + `)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN g.expires_at < ? THEN g.expires_at ELSE ? END, ?, ?
+	FROM grants g WHERE g.tenant_id = ? AND g.id = ?
+	RETURNING expires_at`
+
+// insertRefreshToken runs qInsertRefresh, prepared and bound to the write
+// transaction, for t and writes the expiry stored back into t: ENOTFOUND
+// when t's grant is not in its tenant.
+func (s *Store) insertRefreshToken(ctx context.Context, insert *sql.Stmt, t *gatehouse.RefreshToken) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	exp := micros(t.ExpiresAt)
+	var stored time.Time
+	err := insert.QueryRowContext(ctx,
 		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, jsonArg{t.Scopes}, t.SessionID, micros(t.AuthTime),
-		jsonArg{t.AMR}, t.ACR, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RotatedAt), micros(t.RevokedAt))
-	return err
+		jsonArg{t.AMR}, t.ACR, micros(t.CreatedAt), exp, exp, micros(t.RotatedAt), micros(t.RevokedAt),
+		t.TenantID, t.GrantID).Scan(timeCol{&stored})
+	if err != nil {
+		return noRows(err, "grant not found")
+	}
+	t.ExpiresAt = stored
+	return nil
 }
 
-// CreateRefreshToken stores a refresh token of an existing grant.
+// CreateRefreshToken stores a refresh token of an existing grant, its
+// ExpiresAt capped at the grant's end (and the stored value written back).
 // ECONFLICT when the hash is taken, ENOTFOUND when the grant is not in the
 // tenant.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToken) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertRefreshToken(ctx, tx, t) })
+	insert, err := s.wstmts.get(ctx, qInsertRefresh)
+	if err != nil {
+		return fmt.Errorf("create refresh token: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error { return s.insertRefreshToken(ctx, tx.StmtContext(ctx, insert), t) })
 	return fail("create refresh token", err, "grant not found", tokenConflicts)
 }
 
@@ -256,8 +285,9 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Re
 }
 
 // RotateRefreshToken claims the token with one UPDATE ... RETURNING inside
-// the write transaction, runs issue and stores the token it returns, all in
-// one transaction; on success it returns the old token, now rotated. If
+// the write transaction, runs issue and stores the token it returns (its
+// ExpiresAt capped at its grant's end and written back), all in one
+// transaction; on success it returns the old token, now rotated. If
 // issue fails nothing changes and its error is returned. ENOTFOUND when the
 // token is unknown, revoked (itself or its grant) or expired at now; EUSED,
 // with the old token, when it was already rotated.
@@ -271,6 +301,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	lookup, err := s.wstmts.get(ctx, qRefreshByHash)
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	insert, err := s.wstmts.get(ctx, qInsertRefresh)
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
@@ -302,7 +336,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 		if next == nil {
 			return errors.New("issue returned no refresh token")
 		}
-		if err := s.insertRefreshToken(ctx, tx, next); err != nil {
+		if err := s.insertRefreshToken(ctx, tx.StmtContext(ctx, insert), next); err != nil {
 			return err
 		}
 		old = t
@@ -324,8 +358,11 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Tim
 
 // Revoked access tokens.
 
+// qAccessTokenRevoked is two primary-key probes in one statement: the jti
+// among the revocations, and the grant, which must exist unrevoked. A grant
+// that is gone (deleted with its client, or swept) reads as revoked.
 const qAccessTokenRevoked = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)
-	OR EXISTS (SELECT 1 FROM grants WHERE id = ? AND revoked_at IS NOT NULL)`
+	OR (? <> '' AND NOT EXISTS (SELECT 1 FROM grants WHERE id = ? AND revoked_at IS NULL))`
 
 // RevokeAccessToken records the access token's jti as revoked until its
 // expiry. Revoking it again is not an error (RFC 7009 §2.2) and keeps the
@@ -337,15 +374,16 @@ func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken
 	return fail("revoke access token", err, "tenant not found", nil)
 }
 
-// AccessTokenRevoked reports whether the jti is revoked or the grant
-// (may be "") is revoked.
+// AccessTokenRevoked reports whether the jti is revoked or the grant (may
+// be "", for a token of no grant) is revoked or no longer exists. It fails
+// closed: an unknown grant id is revoked.
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
 	st, err := s.rstmts.get(ctx, qAccessTokenRevoked)
 	if err != nil {
 		return false, fmt.Errorf("access token revoked: %w", err)
 	}
 	var revoked bool
-	if err := st.QueryRowContext(ctx, jti, grantID).Scan(&revoked); err != nil {
+	if err := st.QueryRowContext(ctx, jti, grantID, grantID).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("access token revoked: %w", err)
 	}
 	return revoked, nil

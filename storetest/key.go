@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,9 +10,128 @@ import (
 
 func keyCases() []testCase {
 	return []testCase{
+		{"SigningKey/OneActiveOneNext", testSigningKeyUnique},
+		{"SigningKey/ConcurrentCreate", testSigningKeyConcurrentCreate},
 		{"SigningKey/Rotate", testSigningKeyRotate},
 		{"SigningKey/ConcurrentRotate", testSigningKeyConcurrentRotate},
 		{"SigningKey/Delete", testSigningKeyDelete},
+	}
+}
+
+// testSigningKeyUnique fills the active and next slots of a (tenant,
+// purpose, algorithm) and tries to add a key beside each: a second active or
+// next key is ECONFLICT and writes nothing, as is a key in a state that is
+// none of next, active and retired (EINVALID), while a key of another
+// tenant, purpose or algorithm, or a retired one, is a slot of its own.
+func testSigningKeyUnique(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	acme := MustTenant(t, s, "acme").ID
+	other := MustTenant(t, s, "other").ID
+	now := t0()
+	oauth, runtime := gatehouse.KeyPurposeOAuth, gatehouse.KeyPurposeRuntime
+	rs, es := gatehouse.AlgRS256, gatehouse.AlgES256
+	for _, tenantID := range []string{"", acme} {
+		for _, st := range []gatehouse.KeyState{gatehouse.KeyActive, gatehouse.KeyNext, gatehouse.KeyRetired} {
+			must(t, "CreateSigningKey", s.CreateSigningKey(ctx, newSigningKey(tenantID, oauth, rs, st, now)))
+		}
+	}
+	list := func() map[string][]*gatehouse.SigningKey {
+		t.Helper()
+		out := map[string][]*gatehouse.SigningKey{}
+		for _, id := range []string{"", acme, other} {
+			keys, err := s.ListSigningKeys(ctx, id)
+			must(t, "ListSigningKeys", err)
+			out[id] = keys
+		}
+		return out
+	}
+
+	refused := []struct {
+		name     string
+		tenantID string
+		state    gatehouse.KeyState
+	}{
+		{"second active key of a tenant", acme, gatehouse.KeyActive},
+		{"second next key of a tenant", acme, gatehouse.KeyNext},
+		{"second active key of the platform", "", gatehouse.KeyActive},
+		{"second next key of the platform", "", gatehouse.KeyNext},
+	}
+	before := list()
+	for _, tt := range refused {
+		k := newSigningKey(tt.tenantID, oauth, rs, tt.state, now)
+		wantCode(t, "CreateSigningKey of a "+tt.name, s.CreateSigningKey(ctx, k), gatehouse.ECONFLICT)
+	}
+	// A state the store does not know would escape the one-active,
+	// one-next rule.
+	for _, st := range []gatehouse.KeyState{"", "Active", "standby"} {
+		k := newSigningKey(acme, oauth, rs, st, now)
+		wantCode(t, "CreateSigningKey in state "+strconv.Quote(string(st)), s.CreateSigningKey(ctx, k), gatehouse.EINVALID)
+	}
+	same(t, "keys after refused creates", before, list())
+
+	accepted := []struct {
+		name     string
+		tenantID string
+		purpose  gatehouse.KeyPurpose
+		alg      string
+		state    gatehouse.KeyState
+	}{
+		{"another retired key", acme, oauth, rs, gatehouse.KeyRetired},
+		{"active key of another algorithm", acme, oauth, es, gatehouse.KeyActive},
+		{"next key of another algorithm", acme, oauth, es, gatehouse.KeyNext},
+		{"active key of another purpose", acme, runtime, rs, gatehouse.KeyActive},
+		{"next key of another purpose", acme, runtime, rs, gatehouse.KeyNext},
+		{"active key of another tenant", other, oauth, rs, gatehouse.KeyActive},
+		{"next key of another tenant", other, oauth, rs, gatehouse.KeyNext},
+	}
+	for _, tt := range accepted {
+		k := newSigningKey(tt.tenantID, tt.purpose, tt.alg, tt.state, now)
+		must(t, "CreateSigningKey of an "+tt.name, s.CreateSigningKey(ctx, k))
+	}
+	after := list()
+	if got, want := len(after[acme]), 3+5; got != want {
+		t.Errorf("keys of the tenant: got %d, want %d", got, want)
+	}
+	if got, want := len(after[other]), 2; got != want {
+		t.Errorf("keys of the other tenant: got %d, want %d", got, want)
+	}
+	same(t, "platform keys", before[""], after[""])
+}
+
+// testSigningKeyConcurrentCreate is nodes bootstrapping the same key at
+// once: for each of the active and next slots, exactly one create wins and
+// the others are ECONFLICT.
+func testSigningKeyConcurrentCreate(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	now := t0()
+	for _, st := range []gatehouse.KeyState{gatehouse.KeyActive, gatehouse.KeyNext} {
+		const n = 8
+		keys := make([]*gatehouse.SigningKey, n)
+		for i := range keys {
+			keys[i] = newSigningKey("", gatehouse.KeyPurposeOAuth, gatehouse.AlgES256, st, now)
+		}
+		errs := race(n, func(i int) error { return s.CreateSigningKey(ctx, keys[i]) })
+		winner := -1
+		for i, err := range errs {
+			switch gatehouse.ErrorCode(err) {
+			case "":
+				if winner >= 0 {
+					t.Fatalf("concurrent CreateSigningKey of a %s key: creators %d and %d both won", st, winner, i)
+				}
+				winner = i
+			case gatehouse.ECONFLICT:
+			default:
+				t.Errorf("creator %d of a %s key: got %v, want success or ECONFLICT", i, st, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("concurrent CreateSigningKey of a %s key: nobody won", st)
+		}
+	}
+	got, err := s.ListSigningKeys(ctx, "")
+	must(t, "ListSigningKeys", err)
+	if len(got) != 2 {
+		t.Errorf("keys after concurrent creates: got %d, want 2 (one active, one next)", len(got))
 	}
 }
 

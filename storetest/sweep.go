@@ -17,11 +17,19 @@ func sweepCases() []testCase {
 // testSweep fills every kind with five rows the sweep must delete and some
 // it must keep, sweeps in batches of two until nothing is left, and checks
 // the counts, the limit, and the survivors.
+//
+// Grants are kept for gatehouse.MaxAccessTokenTTL after their end, since
+// AccessTokenRevoked reads a missing grant as revoked. Some of the expired
+// refresh tokens belong to a grant that is itself due: every one of them
+// must be counted as a refresh token, which holds only if no grant's
+// deletion takes tokens with it beyond the limit.
 func testSweep(t *testing.T, s gatehouse.Store) {
 	ctx := t.Context()
 	w := newTokenWorld(t, s)
 	now := t0()
 	past, future := now.Add(-time.Hour), now.Add(time.Hour)
+	// Grants that ended before this are due.
+	graceEnd := now.Add(-gatehouse.MaxAccessTokenTTL)
 	const doomed = 5
 
 	var goneRequests []*gatehouse.AuthRequest
@@ -49,23 +57,34 @@ func testSweep(t *testing.T, s gatehouse.Store) {
 		}
 		goneSessions = append(goneSessions, x)
 
+		// Revoked or not, a grant goes once its end is far enough behind.
 		g := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
-			Scopes: []string{"openid"}, CreatedAt: past.Add(-time.Hour), ExpiresAt: past}
+			Scopes: []string{"openid"}, CreatedAt: graceEnd.Add(-48 * time.Hour),
+			ExpiresAt: graceEnd.Add(-time.Duration(i) * time.Hour).Add(-time.Microsecond)}
 		must(t, "CreateGrant", s.CreateGrant(ctx, g))
+		if i%2 == 1 {
+			must(t, "RevokeGrant", s.RevokeGrant(ctx, w.tenant.ID, g.ID, g.ExpiresAt.Add(-time.Hour)))
+		}
 		goneGrants = append(goneGrants, g)
 
 		must(t, "RevokeAccessToken", s.RevokeAccessToken(ctx, &gatehouse.RevokedToken{TenantID: w.tenant.ID,
 			JTI: fmt.Sprintf("gone-%d", i), ExpiresAt: past}))
 	}
 
-	// Rows to keep.
+	// Expired refresh tokens, of a live grant and of a grant that is due.
 	liveGrant := MustGrant(t, s, w.client, w.user.ID, now)
-	for range doomed {
-		rt := newRefreshToken(liveGrant, hash(), past.Add(-time.Hour))
+	for i := range doomed {
+		g := liveGrant
+		if i%2 == 0 {
+			g = goneGrants[0]
+		}
+		rt := newRefreshToken(g, hash(), g.CreatedAt)
 		rt.ExpiresAt = past
 		must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, rt))
 		goneTokens = append(goneTokens, rt)
 	}
+
+	// Rows to keep.
 	liveRequest := newAuthRequest(w.client, now)
 	must(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, liveRequest))
 	usedCode := newAuthCode(w.client, w.user, now)
@@ -90,6 +109,16 @@ func testSweep(t *testing.T, s gatehouse.Store) {
 	must(t, "RevokeGrant", s.RevokeGrant(ctx, w.tenant.ID, revokedGrant.ID, now))
 	endless := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, Scopes: []string{"users.read"}}
 	must(t, "CreateGrant without an end", s.CreateGrant(ctx, endless))
+	// Grants that ended, but so recently that an access token they issued
+	// may still be valid: the one that ended exactly MaxAccessTokenTTL ago
+	// is the boundary ("more than" that long ago goes).
+	var endedGrants []*gatehouse.Grant
+	for _, end := range []time.Time{past, graceEnd.Add(time.Hour), graceEnd} {
+		g := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+			Scopes: []string{"openid"}, CreatedAt: end.Add(-time.Hour), ExpiresAt: end}
+		must(t, "CreateGrant", s.CreateGrant(ctx, g))
+		endedGrants = append(endedGrants, g)
+	}
 	must(t, "RevokeAccessToken", s.RevokeAccessToken(ctx, &gatehouse.RevokedToken{TenantID: w.tenant.ID,
 		JTI: "live", ExpiresAt: future}))
 
@@ -132,6 +161,10 @@ func testSweep(t *testing.T, s gatehouse.Store) {
 	for _, g := range goneGrants {
 		_, err := s.GetGrant(ctx, w.tenant.ID, g.ID)
 		wantCode(t, "GetGrant of a swept grant", err, gatehouse.ENOTFOUND)
+		// Fail closed: the access tokens of a swept grant read as revoked.
+		if revoked, err := s.AccessTokenRevoked(ctx, "jti-"+rnd(), g.ID); err != nil || !revoked {
+			t.Errorf("AccessTokenRevoked of a swept grant: got %v, %v; want true", revoked, err)
+		}
 	}
 	for _, rt := range goneTokens {
 		_, err := s.GetRefreshToken(ctx, rt.Hash)
@@ -155,9 +188,12 @@ func testSweep(t *testing.T, s gatehouse.Store) {
 			t.Errorf("GetRefreshToken of the %s token: %v", name, err)
 		}
 	}
-	for _, g := range []*gatehouse.Grant{liveGrant, endless} {
+	for _, g := range append([]*gatehouse.Grant{liveGrant, endless}, endedGrants...) {
 		if _, err := s.GetGrant(ctx, w.tenant.ID, g.ID); err != nil {
-			t.Errorf("GetGrant of a live grant: %v", err)
+			t.Errorf("GetGrant of a grant ending %v: %v", g.ExpiresAt, err)
+		}
+		if revoked, err := s.AccessTokenRevoked(ctx, "jti-"+rnd(), g.ID); err != nil || revoked {
+			t.Errorf("AccessTokenRevoked of a kept grant ending %v: got %v, %v; want false", g.ExpiresAt, revoked, err)
 		}
 	}
 	checkGrantRevoked(t, s, revokedGrant, true)

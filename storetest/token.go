@@ -23,6 +23,7 @@ func tokenCases() []testCase {
 		{"RefreshToken/Refused", testRefreshRefused},
 		{"RefreshToken/IssueFailsRollsBack", testRefreshIssueFails},
 		{"RefreshToken/ConcurrentRotate", testRefreshConcurrent},
+		{"RefreshToken/ExpiryCappedAtGrant", testRefreshExpiryCapped},
 		{"AccessToken/Revoked", testAccessTokenRevoked},
 	}
 }
@@ -474,35 +475,161 @@ func testRefreshConcurrent(t *testing.T, s gatehouse.Store) {
 	}
 }
 
+// testRefreshExpiryCapped stores refresh tokens expiring before, at and
+// after their grant's end, through each of the three ways a token is
+// stored: the stored expiry, and the one written back into the argument,
+// is never later than the grant's end. A grant without an end caps
+// nothing.
+func testRefreshExpiryCapped(t *testing.T, s gatehouse.Store) {
+	w := newTokenWorld(t, s)
+	now := t0()
+	end := now.Add(24 * time.Hour)
+	year := 365 * 24 * time.Hour
+	tests := []struct {
+		name     string
+		grantEnd time.Time // zero: the grant has no end
+		expires  time.Time
+		want     time.Time
+	}{
+		{"before the grant's end", end, end.Add(-time.Hour), end.Add(-time.Hour)},
+		{"a microsecond before the grant's end", end, end.Add(-time.Microsecond), end.Add(-time.Microsecond)},
+		{"at the grant's end", end, end, end},
+		{"a microsecond after the grant's end", end, end.Add(time.Microsecond), end},
+		{"a year after the grant's end", end, end.Add(year), end},
+		{"of a grant without an end", time.Time{}, end.Add(year), end.Add(year)},
+	}
+	// Each way stores rt, a token of g, at now; g is not stored yet.
+	ways := []struct {
+		name  string
+		store func(t *testing.T, g *gatehouse.Grant, rt *gatehouse.RefreshToken)
+	}{
+		{"CreateRefreshToken", func(t *testing.T, g *gatehouse.Grant, rt *gatehouse.RefreshToken) {
+			must(t, "CreateGrant", s.CreateGrant(t.Context(), g))
+			must(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), rt))
+		}},
+		{"RedeemAuthCode with its grant", func(t *testing.T, g *gatehouse.Grant, rt *gatehouse.RefreshToken) {
+			code := newAuthCode(w.client, w.user, now)
+			code.GrantID = g.ID
+			must(t, "CreateAuthCode", s.CreateAuthCode(t.Context(), code))
+			_, err := s.RedeemAuthCode(t.Context(), code.Hash, now,
+				func(*gatehouse.AuthCode) (*gatehouse.Grant, *gatehouse.RefreshToken, error) { return g, rt, nil })
+			must(t, "RedeemAuthCode", err)
+		}},
+		// The token may belong to a grant stored before, not the one the
+		// same call stores.
+		{"RedeemAuthCode for an existing grant", func(t *testing.T, g *gatehouse.Grant, rt *gatehouse.RefreshToken) {
+			must(t, "CreateGrant", s.CreateGrant(t.Context(), g))
+			code := newAuthCode(w.client, w.user, now)
+			must(t, "CreateAuthCode", s.CreateAuthCode(t.Context(), code))
+			_, err := s.RedeemAuthCode(t.Context(), code.Hash, now,
+				func(*gatehouse.AuthCode) (*gatehouse.Grant, *gatehouse.RefreshToken, error) { return nil, rt, nil })
+			must(t, "RedeemAuthCode", err)
+		}},
+		{"RotateRefreshToken", func(t *testing.T, g *gatehouse.Grant, rt *gatehouse.RefreshToken) {
+			must(t, "CreateGrant", s.CreateGrant(t.Context(), g))
+			old := newRefreshToken(g, hash(), now)
+			must(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), old))
+			_, err := s.RotateRefreshToken(t.Context(), old.Hash, now,
+				func(*gatehouse.RefreshToken) (*gatehouse.RefreshToken, error) { return rt, nil })
+			must(t, "RotateRefreshToken", err)
+		}},
+	}
+	for _, way := range ways {
+		for _, tt := range tests {
+			t.Run(way.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				g := &gatehouse.Grant{ID: secret.NewID(), TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+					Scopes: []string{gatehouse.ScopeOpenID, gatehouse.ScopeOfflineAccess}, CreatedAt: now,
+					ExpiresAt: tt.grantEnd}
+				rt := newRefreshToken(g, hash(), now)
+				rt.ExpiresAt = tt.expires
+				way.store(t, g, rt)
+				if !sameInstant(rt.ExpiresAt, tt.want) {
+					t.Errorf("ExpiresAt written back: got %v, want %v", rt.ExpiresAt, tt.want)
+				}
+				got, err := s.GetRefreshToken(t.Context(), rt.Hash)
+				must(t, "GetRefreshToken", err)
+				if !sameInstant(got.ExpiresAt, tt.want) {
+					t.Errorf("ExpiresAt stored: got %v, want %v", got.ExpiresAt, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// testAccessTokenRevoked checks the revocation test behind userinfo and
+// introspection. It fails closed: a grant id the store does not know,
+// because its client was deleted, because the sweep removed it, or because
+// it never existed, reads as revoked.
 func testAccessTokenRevoked(t *testing.T, s gatehouse.Store) {
 	ctx := t.Context()
 	w := newTokenWorld(t, s)
 	now := t0()
-	g := MustGrant(t, s, w.client, w.user.ID, now)
+	live := MustGrant(t, s, w.client, w.user.ID, now)
+	revoked := MustGrant(t, s, w.client, w.user.ID, now)
+	must(t, "RevokeGrant", s.RevokeGrant(ctx, w.tenant.ID, revoked.ID, now))
+	// A grant past its end still stands behind the access tokens it
+	// issued before the end; their own expiry ends them.
+	ended := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+		Scopes: []string{gatehouse.ScopeOpenID}, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	must(t, "CreateGrant", s.CreateGrant(ctx, ended))
+	own := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, Scopes: []string{"users.read"}}
+	must(t, "CreateGrant without a user or an end", s.CreateGrant(ctx, own))
 
-	check := func(what, jti, grantID string, want bool) {
-		t.Helper()
-		got, err := s.AccessTokenRevoked(ctx, jti, grantID)
-		must(t, "AccessTokenRevoked "+what, err)
-		if got != want {
-			t.Errorf("AccessTokenRevoked %s: got %v, want %v", what, got, want)
+	doomedClient := MustClient(t, s, w.tenant.ID)
+	ofDeletedClient := MustGrant(t, s, doomedClient, w.user.ID, now)
+	must(t, "DeleteClient", s.DeleteClient(ctx, w.tenant.ID, doomedClient.ID))
+
+	swept := &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+		Scopes: []string{gatehouse.ScopeOpenID}, CreatedAt: now.Add(-72 * time.Hour),
+		ExpiresAt: now.Add(-gatehouse.MaxAccessTokenTTL - time.Hour)}
+	must(t, "CreateGrant", s.CreateGrant(ctx, swept))
+	for range 10 {
+		r, err := s.DeleteExpired(ctx, now, 100)
+		must(t, "DeleteExpired", err)
+		if r.Total() == 0 {
+			break
 		}
 	}
-	check("unknown jti, no grant", "jti-1", "", false)
-	check("unknown jti, live grant", "jti-1", g.ID, false)
-	check("unknown jti, unknown grant", "jti-1", "00000000-0000-7000-8000-000000000000", false)
+	_, err := s.GetGrant(ctx, w.tenant.ID, swept.ID)
+	wantCode(t, "GetGrant of a grant the sweep should have removed", err, gatehouse.ENOTFOUND)
 
-	r := &gatehouse.RevokedToken{TenantID: w.tenant.ID, JTI: "jti-1", ExpiresAt: now.Add(time.Hour)}
+	r := &gatehouse.RevokedToken{TenantID: w.tenant.ID, JTI: "jti-revoked", ExpiresAt: now.Add(time.Hour)}
 	must(t, "RevokeAccessToken", s.RevokeAccessToken(ctx, r))
-	check("revoked jti, no grant", "jti-1", "", true)
-	check("revoked jti, live grant", "jti-1", g.ID, true)
-	check("other jti", "jti-2", "", false)
 	// RFC 7009 §2.2: revoking a revoked token succeeds.
 	must(t, "RevokeAccessToken again", s.RevokeAccessToken(ctx, r))
 
-	must(t, "RevokeGrant", s.RevokeGrant(ctx, w.tenant.ID, g.ID, now))
-	check("unknown jti, revoked grant", "jti-3", g.ID, true)
-	check("empty jti, revoked grant", "", g.ID, true)
+	tests := []struct {
+		name    string
+		jti     string
+		grantID string
+		want    bool
+	}{
+		{"unknown jti, no grant", "jti-live", "", false},
+		{"empty jti, no grant", "", "", false},
+		{"unknown jti, live grant", "jti-live", live.ID, false},
+		{"unknown jti, grant past its end", "jti-live", ended.ID, false},
+		{"unknown jti, grant without a user or an end", "jti-live", own.ID, false},
+		{"revoked jti, no grant", "jti-revoked", "", true},
+		{"revoked jti, live grant", "jti-revoked", live.ID, true},
+		{"another jti, live grant", "jti-other", live.ID, false},
+		{"unknown jti, revoked grant", "jti-live", revoked.ID, true},
+		{"empty jti, revoked grant", "", revoked.ID, true},
+		{"unknown jti, grant of a deleted client", "jti-live", ofDeletedClient.ID, true},
+		{"unknown jti, swept grant", "jti-live", swept.ID, true},
+		{"unknown jti, grant that never existed", "jti-live", "00000000-0000-7000-8000-000000000000", true},
+		{"unknown jti, grant id that is no UUID", "jti-live", "not-a-grant", true},
+	}
+	for _, tt := range tests {
+		got, err := s.AccessTokenRevoked(ctx, tt.jti, tt.grantID)
+		if err != nil {
+			t.Errorf("AccessTokenRevoked %s: %v", tt.name, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("AccessTokenRevoked %s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 // noRotate is an issue callback that must not run.

@@ -330,7 +330,9 @@ CREATE TABLE signing_keys (
 	tenant_id          TEXT    NOT NULL,
 	purpose            TEXT    NOT NULL,
 	algorithm          TEXT    NOT NULL,
-	state              TEXT    NOT NULL,
+	-- A state outside these would slip past the one-active, one-next
+	-- indexes below.
+	state              TEXT    NOT NULL CHECK (state IN ('next', 'active', 'retired')),
 	public_key         BLOB,
 	sealed_private_key BLOB,
 	created_at         INTEGER NOT NULL,
