@@ -40,6 +40,7 @@ func TestServeWithNoConfiguration(t *testing.T) {
 		{"/healthz", ""},
 		{"/readyz", ""},
 		{"/metrics", "gatehouse_http_requests_total"},
+		{"/metrics", "process_resident_memory_bytes"},
 		{"/.well-known/openid-configuration", `"issuer":"` + p.URL + `"`},
 		{"/.well-known/oauth-authorization-server", `"issuer":"` + p.URL + `"`},
 		{"/oauth/jwks.json", `"keys"`},
