@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/admin"
@@ -98,6 +99,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Clock:   o.Clock,
 	})
 	a.Tenants = server.NewTenantCache(o.Store, 30*time.Second, o.Clock)
+	if o.Registry == nil {
+		// A registry of our own (never the process-wide default), with the
+		// runtime and process metrics an operator expects next to ours.
+		o.Registry = prometheus.NewRegistry()
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	cfg := o.Config
 	a.Server, err = server.New(server.Options{
 		Issuer:            cfg.Issuer,
