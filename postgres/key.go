@@ -62,13 +62,16 @@ func (s *Store) ListSigningKeys(ctx context.Context, tenantID string) ([]*gateho
 
 // RotateSigningKeys, in one transaction, retires the active key of
 // promote's (tenant, purpose, algorithm) with retiredNotAfter, activates
-// promote, and inserts next as the new next key (its state is set to
-// next). The row of promote is locked first, so of two concurrent
+// promote, and inserts next (when not nil) as the new next key (its state
+// is set to next). next must have promote's tenant, purpose and algorithm
+// (EINVALID). The row of promote is locked first, so of two concurrent
 // rotations the second waits and then finds promote no longer next:
 // ECONFLICT. ENOTFOUND when promote does not exist.
 func (s *Store) RotateSigningKeys(ctx context.Context, promote string, next *gatehouse.SigningKey, at, retiredNotAfter time.Time) error {
-	next.State = gatehouse.KeyNext
-	s.stampSigningKey(next)
+	if next != nil {
+		next.State = gatehouse.KeyNext
+		s.stampSigningKey(next)
+	}
 	return s.inTx(ctx, "rotate signing keys", func(tx pgx.Tx) error {
 		var tenantID, purpose, algorithm string
 		var state gatehouse.KeyState
@@ -83,6 +86,10 @@ func (s *Store) RotateSigningKeys(ctx context.Context, promote string, next *gat
 		if state != gatehouse.KeyNext {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "the signing key is no longer next; another rotation won")
 		}
+		if next != nil && (next.TenantID != tenantID || string(next.Purpose) != purpose || next.Algorithm != algorithm) {
+			return gatehouse.Errorf(gatehouse.EINVALID,
+				"the new next key must have the tenant, purpose and algorithm of the key it follows")
+		}
 		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = $4, not_after = $5
 			WHERE tenant_id = $1 AND purpose = $2 AND algorithm = $3 AND state = 'active'`,
 			tenantID, purpose, algorithm, ts(at), ts(retiredNotAfter)); err != nil {
@@ -91,6 +98,9 @@ func (s *Store) RotateSigningKeys(ctx context.Context, promote string, next *gat
 		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'active', activated_at = $2 WHERE id = $1`,
 			promote, ts(at)); err != nil {
 			return err
+		}
+		if next == nil {
+			return nil
 		}
 		return insertSigningKey(ctx, tx, next)
 	})

@@ -721,6 +721,65 @@ func (w *traceWriter) simpleQueries() []string {
 	return out
 }
 
+// parses counts the Parse messages the frontend sent whose SQL text
+// starts with prefix.
+func (w *traceWriter) parses(prefix string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(w.buf.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		// F, Parse, length, then the statement name and the SQL text,
+		// each double-quoted; the SQL's own lines follow on lines of
+		// their own.
+		fields := strings.SplitN(sc.Text(), "\t", 4)
+		if len(fields) == 4 && fields[0] == "F" && fields[1] == "Parse" {
+			if _, sql, ok := strings.Cut(fields[3], `" "`); ok && strings.HasPrefix(sql, prefix) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestAuditInsertParsedOnce appends audit events in several transactions
+// over one connection and checks that the server parsed the INSERT once:
+// pgx keeps the statement prepared per connection, so an append does not
+// pay for parsing and planning per event.
+func TestAuditInsertParsedOnce(t *testing.T) {
+	t.Parallel()
+	_, dsn := newSchema(t)
+	trace := &traceWriter{}
+	s := openStore(t, dsn, Options{MaxConns: 1, afterConnect: func(_ context.Context, c *pgx.Conn) error {
+		c.PgConn().Frontend().Trace(trace, pgproto3.TracerOptions{SuppressTimestamps: true})
+		return nil
+	}})
+	ctx := context.Background()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const batches, perBatch = 3, 4
+	seq := int64(0)
+	for range batches {
+		var events []*gatehouse.AuditEvent
+		for range perBatch {
+			seq++
+			events = append(events, &gatehouse.AuditEvent{Seq: seq, Time: testNow, Actor: "system",
+				Action: "token.issue", Result: gatehouse.ResultSuccess})
+		}
+		if err := s.AppendAuditEvents(ctx, events); err != nil {
+			t.Fatalf("AppendAuditEvents: %v", err)
+		}
+	}
+	if head, err := s.LastAuditEvent(ctx, ""); err != nil || head.Seq != seq {
+		t.Fatalf("LastAuditEvent: got %v, %v; want the event at %d", head, err, seq)
+	}
+	if got := trace.parses("INSERT INTO audit_events"); got != 1 {
+		t.Errorf("Parse messages of the audit INSERT for %d events: got %d, want 1", batches*perBatch, got)
+	}
+}
+
 // TestValuesTravelAsParameters runs a request's worth of operations with
 // the wire traced and checks that none of our statements went over the
 // simple protocol: only pgx's own transaction control does.

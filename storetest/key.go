@@ -180,6 +180,19 @@ func testSigningKeyRotate(t *testing.T, s gatehouse.Store) {
 		gatehouse.ECONFLICT)
 	same(t, "tenant keys after a refused rotation", wantKeys, list(tn.ID))
 
+	// The new next key takes the place of the promoted one: a key of
+	// another tenant, purpose or algorithm is refused, and nothing moves.
+	for name, k := range map[string]*gatehouse.SigningKey{
+		"tenant":    newSigningKey("", oauth, gatehouse.AlgRS256, gatehouse.KeyNext, at),
+		"purpose":   newSigningKey(tn.ID, runtime, gatehouse.AlgRS256, gatehouse.KeyNext, at),
+		"algorithm": newSigningKey(tn.ID, oauth, gatehouse.AlgES256, gatehouse.KeyNext, at),
+	} {
+		wantCode(t, "RotateSigningKeys with a next key of another "+name,
+			s.RotateSigningKeys(ctx, newNext.ID, k, at.Add(time.Hour), notAfter), gatehouse.EINVALID)
+	}
+	same(t, "tenant keys after rotations with a mismatched next key", wantKeys, list(tn.ID))
+	same(t, "platform keys after rotations with a mismatched next key", []*gatehouse.SigningKey{platActive, platNext}, list(""))
+
 	// The contract names no code for an unknown key; ENOTFOUND and
 	// ECONFLICT both tell the caller to reload.
 	err := s.RotateSigningKeys(ctx, "00000000-0000-7000-8000-000000000000", late, at, notAfter)
