@@ -227,8 +227,9 @@ type SigningKeyStore interface {
 	// RotateSigningKeys, in one transaction, retires the active key of
 	// (tenant, purpose, algorithm) with the given NotAfter, activates the
 	// key promote (which must be in state next), and inserts next as the
-	// new next key. ECONFLICT if promote is no longer next (a concurrent
-	// rotation won).
+	// new next key (nil: none; otherwise of the same tenant, purpose and
+	// algorithm as promote, else EINVALID). ECONFLICT if promote is no
+	// longer next (a concurrent rotation won).
 	RotateSigningKeys(ctx context.Context, promote string, next *SigningKey, at, retiredNotAfter time.Time) error
 	// DeleteSigningKey removes a retired key.
 	DeleteSigningKey(ctx context.Context, tenantID, id string) error
@@ -270,8 +271,9 @@ type Sweeper interface {
 	// DeleteExpired deletes at most limit rows of each kind that expired
 	// before now: auth requests, auth codes, sessions (expired or revoked),
 	// refresh tokens, grants whose end is more than MaxAccessTokenTTL
-	// ago (an access token they issued may live that long after the end,
-	// and a missing grant reads as revoked), revoked-token entries. Callers
+	// ago and that have no refresh tokens left (an access token they issued
+	// may live that long after the end, and a missing grant reads as
+	// revoked), revoked-token entries. Callers
 	// repeat it until it deletes nothing, so no transaction runs long.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (SweepResult, error)
 }
