@@ -10,7 +10,8 @@
 // readiness and metrics.
 //
 // It knows no endpoint beyond those: handlers are registered by the
-// packages that own them, through the command. It depends on the root
-// package's interfaces, never on a concrete store, and is imported by no
-// handler package.
+// packages that own them, through the app package. It depends on the root
+// package's interfaces, never on a concrete store or a handler package;
+// handler packages import it only for the request-context helpers
+// (RequestID, ClientIP, AddLogAttrs).
 package server
