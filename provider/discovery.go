@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse"
 )
 
 // Paths of the provider's endpoints, relative to the issuer.
@@ -83,11 +85,12 @@ func (p *Provider) newMetadata(issuer string) metadata {
 		ScopesSupported:        p.scopes.AvailableNames(),
 		ResponseTypesSupported: []string{"code"},
 		ResponseModesSupported: []string{"query", "form_post"},
+		// Exactly the grants the token endpoint serves: the JWT bearer
+		// grant (RFC 7523) joins the list when it is built.
 		GrantTypesSupported: []string{
-			"authorization_code",
-			"refresh_token",
-			"client_credentials",
-			"urn:ietf:params:oauth:grant-type:jwt-bearer",
+			gatehouse.GrantAuthorizationCode,
+			gatehouse.GrantRefreshToken,
+			gatehouse.GrantClientCredentials,
 		},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: []string{"RS256", "ES256", "EdDSA"},
