@@ -20,9 +20,11 @@ import (
 	"github.com/gatehouse-id/gatehouse/config"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/login"
 	"github.com/gatehouse-id/gatehouse/provider"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/token"
+	"github.com/gatehouse-id/gatehouse/web"
 )
 
 // Options are what an App is built from.
@@ -130,11 +132,40 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// Machine-facing endpoints: discovery, JWKS, token, userinfo, revoke,
 	// introspect.
 	provider.New(provider.Options{
-		Scopes: catalog,
-		JWKS:   func() []byte { return a.Keys.Current().JWKS(gatehouse.KeyPurposeOAuth) },
-		Clock:  o.Clock,
-		Logger: o.Logger,
+		Scopes:   catalog,
+		JWKS:     func() []byte { return a.Keys.Current().JWKS(gatehouse.KeyPurposeOAuth) },
+		Store:    o.Store,
+		Tokens:   a.Tokens,
+		Audit:    a.Audit,
+		ClientIP: server.ClientIP,
+		LogAttrs: server.AddLogAttrs,
+		Clock:    o.Clock,
+		Logger:   o.Logger,
 	}).Register(a.Server)
+	// Browser-facing pages: authorization, sign-in, consent, logout and
+	// the account page, with their static assets.
+	pages, err := web.New()
+	if err != nil {
+		a.Audit.Close(ctx)
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	a.Server.HandlePage("GET "+web.StaticPrefix, pages.Static())
+	front, err := login.New(ctx, login.Options{
+		Store:    o.Store,
+		Pages:    pages,
+		Tokens:   a.Tokens,
+		Hasher:   a.Hasher,
+		Audit:    a.Audit,
+		Scopes:   catalog,
+		Clock:    o.Clock,
+		Logger:   o.Logger,
+		ClientIP: server.ClientIP,
+	})
+	if err != nil {
+		a.Audit.Close(ctx)
+		return nil, err
+	}
+	front.Register(a.Server)
 	return a, nil
 }
 

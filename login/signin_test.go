@@ -1,0 +1,266 @@
+package login_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/gatehousetest"
+)
+
+var noncePattern = regexp.MustCompile(`nonce-[A-Za-z0-9_-]+|nonce="[A-Za-z0-9_-]+"`)
+
+// TestSignInFailures checks that a wrong password and an unknown user look
+// the same, and that both are slowed down the same way.
+func TestSignInFailures(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	form := b.get(authorizeURL(s.URL, fx.client, nil))
+
+	// The typed name is shown again; take it out to compare the rest.
+	normalize := func(p *page, typed string) string {
+		return strings.ReplaceAll(noncePattern.ReplaceAllString(p.body, "nonce"), `value="`+typed+`"`, `value=""`)
+	}
+	wrong := b.signIn(form, "ana", "wrong password")
+	unknown := b.signIn(form, "nobody", "wrong password")
+	if wrong.status != unknown.status || wrong.status != http.StatusOK {
+		t.Errorf("got status %d for a wrong password and %d for an unknown user, want 200 for both", wrong.status, unknown.status)
+	}
+	if a, b := normalize(wrong, "ana"), normalize(unknown, "nobody"); a != b {
+		t.Errorf("the pages differ:\n%s\n---\n%s", a, b)
+	}
+	if !strings.Contains(wrong.body, "The username or password is incorrect.") || !strings.Contains(wrong.body, `role="alert"`) {
+		t.Errorf("got no announced generic error:\n%s", wrong.body)
+	}
+	if !strings.Contains(wrong.body, `value="ana"`) {
+		t.Error("the typed username is not kept in the form")
+	}
+	if b.session() != nil {
+		t.Error("a failed sign-in started a session")
+	}
+
+	// Three more failures each: five in a row.
+	for range 3 {
+		b.signIn(form, "ana", "wrong password")
+		b.signIn(form, "nobody", "wrong password")
+	}
+	for _, name := range []string{"ana", "nobody"} {
+		p := b.signIn(form, name, "wrong password")
+		if p.status != http.StatusOK {
+			t.Fatalf("%s: the fifth failure got %d, want the generic error", name, p.status)
+		}
+	}
+	u, err := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID)
+	if err != nil || u.FailedSignIns != 5 {
+		t.Fatalf("got %d failures recorded (%v), want 5", u.FailedSignIns, err)
+	}
+	// Now even the right password waits, and so does the unknown name.
+	for _, name := range []string{"ana", "nobody"} {
+		p := b.signIn(form, name, password)
+		if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many attempts. Try again later.") {
+			t.Errorf("%s after five failures: got %d, want 429 with the generic message", name, p.status)
+		}
+	}
+	if u, _ := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID); u.FailedSignIns != 5 {
+		t.Errorf("got %d failures, want 5: attempts during the wait do not count", u.FailedSignIns)
+	}
+	s.Clock.Advance(31 * time.Second)
+	p := b.signIn(form, "ana", password)
+	if p.url.Path != "/login/consent" {
+		t.Fatalf("after the wait: got %d at %s, want to be signed in", p.status, p.url)
+	}
+	if u, _ := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID); u.FailedSignIns != 0 {
+		t.Errorf("got %d failures after a success, want 0", u.FailedSignIns)
+	}
+
+	evs := auditEvents(t, s, fx.tenant.ID, "signin")
+	reasons := map[string]int{}
+	for _, e := range evs {
+		reasons[e.Result+"/"+e.Details["reason"]]++
+		for k, v := range e.Details {
+			if strings.Contains(v, "wrong password") || strings.Contains(v, password) {
+				t.Errorf("audit detail %s holds the password", k)
+			}
+		}
+	}
+	want := map[string]int{"failure/bad_password": 5, "failure/unknown_user": 5, "failure/locked_out": 2, "success/": 1}
+	for k, n := range want {
+		if reasons[k] != n {
+			t.Errorf("got %d %s audit events, want %d (all: %v)", reasons[k], k, n, reasons)
+		}
+	}
+}
+
+// TestSignInLockoutGrows checks that the wait doubles with each failure
+// past the threshold.
+func TestSignInLockoutGrows(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	for range 5 {
+		b.signIn(form, "ana", "wrong password")
+	}
+	s.Clock.Advance(31 * time.Second)
+	b.signIn(form, "ana", "wrong password") // sixth failure: now a minute
+	s.Clock.Advance(45 * time.Second)
+	if p := b.signIn(form, "ana", password); p.status != http.StatusTooManyRequests {
+		t.Errorf("45 s after the sixth failure: got %d, want 429", p.status)
+	}
+	s.Clock.Advance(16 * time.Second)
+	if p := b.signIn(form, "ana", password); p.url.Path != "/login/consent" {
+		t.Errorf("61 s after the sixth failure: got %d at %s, want to be signed in", p.status, p.url)
+	}
+}
+
+// TestAccountNotAllowed covers the accounts that sign in but may not use
+// the client: they see a clear page, and going back gives the client
+// access_denied.
+func TestAccountNotAllowed(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", func(c *gatehouse.Client) { c.AllowedRoles = []string{"admin"} })
+	agents := s.MustClient(t, fx.tenant.ID, func(c *gatehouse.Client) { c.AllowedRoles = []string{"agent"} })
+	globex := newFixture(t, s, "globex", nil)
+	disabled := s.MustUser(t, fx.tenant.ID, "dora", password)
+	disabled.Status = gatehouse.StatusDisabled
+	if err := s.Store.UpdateUser(context.Background(), disabled); err != nil {
+		t.Fatal(err)
+	}
+
+	back := func(t *testing.T, b *browser, p *page, want string) {
+		t.Helper()
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, want) {
+			t.Fatalf("got %d, want the denied page (403) saying %q:\n%s", p.status, want, p.body)
+		}
+		cb := callbackOf(t, b, b.submit(p, "/login/continue", nil))
+		if cb.params.Get("error") != "access_denied" || cb.params.Get("state") != testState || cb.params.Get("iss") != s.URL {
+			t.Errorf("got %v, want access_denied with state and iss", cb.params)
+		}
+	}
+
+	t.Run("role not allowed", func(t *testing.T) {
+		b := newBrowser(t, s)
+		p := b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
+		back(t, b, p, "does not have a role")
+		// The same session may use a client that admits its role.
+		p = b.get(authorizeURL(s.URL, agents, nil))
+		if p.url.Path != "/login/consent" {
+			t.Errorf("a client admitting agents: got %d at %s, want the consent page", p.status, p.url)
+		}
+	})
+
+	t.Run("disabled user", func(t *testing.T) {
+		b := newBrowser(t, s)
+		p := b.signIn(b.get(authorizeURL(s.URL, agents, nil)), "dora", password)
+		if b.session() != nil {
+			t.Error("a disabled user got a session")
+		}
+		back(t, b, p, "disabled")
+	})
+
+	t.Run("user of another tenant", func(t *testing.T) {
+		b := newBrowser(t, s)
+		p := b.signIn(b.get(authorizeURL(s.URL, globex.client, nil)), "ana", password)
+		b.submit(p, "/login/consent", url.Values{"decision": {"allow"}})
+		p = b.get(authorizeURL(s.URL, agents, nil))
+		back(t, b, p, "another organization")
+		// Another account can be chosen from there.
+		p = b.get(authorizeURL(s.URL, agents, nil))
+		p = b.get(p.url.String() + "&switch=1")
+		if !strings.Contains(p.body, `autocomplete="current-password"`) {
+			t.Fatalf("switch=1: got %d, want the sign-in form", p.status)
+		}
+		if p = b.signIn(p, "ana", password); p.url.Path != "/login/consent" {
+			t.Errorf("signing in with an account of the client's tenant: got %d at %s, want the consent page", p.status, p.url)
+		}
+		if sess := b.session(); sess == nil || sess.TenantID != fx.tenant.ID {
+			t.Errorf("got session %+v, want one at the client's tenant", sess)
+		}
+		if evs := auditEvents(t, s, fx.tenant.ID, "authorize.deny"); len(evs) == 0 {
+			t.Error("no authorize.deny audit event")
+		}
+	})
+
+	t.Run("prompt=none answers login_required", func(t *testing.T) {
+		b := newBrowser(t, s)
+		p := b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
+		if p.status != http.StatusForbidden {
+			t.Fatalf("got %d, want the denied page", p.status)
+		}
+		cb := callbackOf(t, b, b.get(authorizeURL(s.URL, fx.client, url.Values{"prompt": {"none"}})))
+		if cb.params.Get("error") != "login_required" {
+			t.Errorf("got %v, want login_required", cb.params)
+		}
+	})
+}
+
+// TestSignInCSRF checks that the sign-in form refuses cross-site posts
+// while the authorization endpoint accepts them.
+func TestSignInCSRF(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	tests := []struct {
+		name   string
+		header string
+		value  string
+	}{
+		{"Sec-Fetch-Site", "Sec-Fetch-Site", "cross-site"},
+		{"Origin", "Origin", "https://evil.example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b.header.Set(tc.header, tc.value)
+			defer b.header.Del(tc.header)
+			p := b.signIn(form, "ana", password)
+			if p.status != http.StatusForbidden {
+				t.Errorf("cross-site sign-in: got %d, want 403", p.status)
+			}
+			if b.session() != nil {
+				t.Error("a cross-site post signed the browser in")
+			}
+			u, _ := url.Parse(authorizeURL(s.URL, fx.client, nil))
+			if p := b.post(s.URL+"/oauth/authorize", u.Query()); p.status == http.StatusForbidden {
+				t.Errorf("cross-site POST to the authorization endpoint: got 403, want it accepted")
+			}
+		})
+	}
+	if p := b.signIn(form, "ana", password); p.url.Path != "/login/consent" {
+		t.Errorf("same-site sign-in: got %d at %s, want the consent page", p.status, p.url)
+	}
+}
+
+// TestExpiredRequest checks that a request left for longer than its
+// lifetime shows a friendly page, not a redirect or a server error.
+func TestExpiredRequest(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	s.Clock.Advance(gatehouse.AuthRequestTTL + time.Second)
+	for _, p := range []*page{
+		b.signIn(form, "ana", password),
+		b.get(form.url.String()),
+		b.get("/login?request=garbage"),
+		b.get("/login/consent?request=" + url.QueryEscape(fx.tenant.ID+".nope")),
+	} {
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "has expired") {
+			t.Errorf("%s: got %d, want the expired page (400):\n%s", p.url, p.status, p.body)
+		}
+	}
+	if b.session() != nil {
+		t.Error("signing in to an expired request started a session")
+	}
+}
