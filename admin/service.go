@@ -29,6 +29,7 @@ type Service struct {
 	audit   Auditor
 	catalog *gatehouse.ScopeCatalog
 	clock   gatehouse.Clock
+	keyUse  keyUse
 }
 
 // New returns a Service over its dependencies.

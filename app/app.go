@@ -166,6 +166,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	front.Register(a.Server)
+	// The management REST API.
+	admin.NewAPI(admin.APIOptions{Service: a.Admin, Logger: o.Logger}).Register(a.Server)
 	return a, nil
 }
 

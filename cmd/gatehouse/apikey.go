@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/admin"
+)
+
+func apikeyCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	tenant := c.tenantFlag(fs)
+	name := fs.String("name", "", "a `name` that says which backend holds the key")
+	scopes := fs.String("scopes", "", "comma- or space-separated `scopes`: "+strings.Join(gatehouse.APIScopes(), ", "))
+	ttl := fs.Duration("ttl", 0, "how long the key works (e.g. 2160h); default: until revoked")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		t, err := c.tenant(ctx, a, *tenant)
+		if err != nil {
+			return err
+		}
+		k, value, err := a.Admin.CreateAPIKey(ctx, c.actor(), t.ID, admin.APIKeyInput{Name: *name, Scopes: splitList(*scopes), TTL: *ttl})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return printJSON(c.io.out, admin.NewAPIKeyDoc(k, value))
+		}
+		fmt.Fprintf(c.io.out, "API key %q (%s)\n", k.Name, k.ID)
+		fmt.Fprintf(c.io.out, "key:    %s\n", value)
+		fmt.Fprintf(c.io.out, "scopes: %s\n", strings.Join(k.Scopes, " "))
+		fmt.Fprintln(c.io.out, "\nStore the key in your backend now: it is not shown again. Never put it in front-end code.")
+		return nil
+	}
+}
+
+func apikeyListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	tenant := c.tenantFlag(fs)
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		t, err := c.tenant(ctx, a, *tenant)
+		if err != nil {
+			return err
+		}
+		var all []*gatehouse.APIKey
+		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
+			ks, next, err := a.Admin.ListAPIKeys(ctx, t.ID, opt)
+			all = append(all, ks...)
+			return next, err
+		})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := make([]admin.APIKeyDoc, 0, len(all))
+			for _, k := range all {
+				out = append(out, admin.NewAPIKeyDoc(k, ""))
+			}
+			return printJSON(c.io.out, out)
+		}
+		tb := newTable(c.io.out, "ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "LAST_USED", "REVOKED")
+		for _, k := range all {
+			tb.row(k.ID, k.Name, k.Prefix+"…", strings.Join(k.Scopes, ","), stamp(k.ExpiresAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
+		}
+		return tb.flush()
+	}
+}
+
+func apikeyRevokeCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	tenant := c.tenantFlag(fs)
+	return func(ctx context.Context, args []string) error {
+		id, err := oneArg(args, "the key's id")
+		if err != nil {
+			return err
+		}
+		a, err := c.app(ctx)
+		if err != nil {
+			return err
+		}
+		t, err := c.tenant(ctx, a, *tenant)
+		if err != nil {
+			return err
+		}
+		if err := a.Admin.RevokeAPIKey(ctx, c.actor(), t.ID, id); err != nil {
+			return err
+		}
+		if c.json {
+			return printJSON(c.io.out, map[string]string{"id": id, "status": "revoked"})
+		}
+		fmt.Fprintln(c.io.out, "Revoked", id)
+		return nil
+	}
+}
