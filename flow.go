@@ -25,6 +25,10 @@ type AuthRequest struct {
 	TenantID string
 	Client   string // Client.ID
 	ClientID string // the OAuth client_id presented
+	// Issuer is the issuer URL the request was made to; the response's
+	// `iss` and the code's issuer come from here, never from the page that
+	// completes the flow.
+	Issuer string
 
 	RedirectURI         string
 	ResponseMode        string // "query" or "form_post"
@@ -38,6 +42,9 @@ type AuthRequest struct {
 	LoginHint           string
 	UILocales           string
 	ACRValues           string
+	// IDTokenHintSubject is the `sub` of a verified id_token_hint; the user
+	// who completes the request must be this one.
+	IDTokenHintSubject string
 
 	// Set once the user is known.
 	UserID    string

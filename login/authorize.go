@@ -65,10 +65,6 @@ type flow struct {
 	// target is the validated redirect URI: req.RedirectURI, or the
 	// client's only registered one when the request gave none.
 	target string
-	// hintSubject is the sub of a valid id_token_hint: the session's user
-	// must be that user. It is checked only before the request is
-	// stored.
-	hintSubject string
 }
 
 // handle is how the browser names a stored request: its tenant and its
@@ -150,6 +146,7 @@ func (l *Login) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := l.clock()
 	f.req.ID = newRequestID()
+	f.req.Issuer = iss.URL
 	f.req.CreatedAt = now
 	f.req.ExpiresAt = now.Add(gatehouse.AuthRequestTTL)
 	if err := l.store.CreateAuthRequest(r.Context(), f.req); err != nil {
@@ -308,7 +305,7 @@ func (l *Login) checkRequest(f *flow, p params) *oauth.Error {
 			}
 			return oauth.InvalidRequest("id_token_hint is not a valid ID token of this issuer")
 		}
-		f.hintSubject = claims.Subject
+		req.IDTokenHintSubject = claims.Subject
 	}
 	req.Nonce = p.one("nonce")
 	req.LoginHint = p.one("login_hint")

@@ -331,6 +331,31 @@ func TestTenantIssuer(t *testing.T) {
 	}
 }
 
+// TestRequestStaysWithItsIssuer checks that a pending request started at a
+// tenant issuer cannot be finished under the platform issuer, whose iss the
+// client did not ask for.
+func TestRequestStaysWithItsIssuer(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	p := b.get(authorizeURL(s.URL+"/t/acme", fx.client, nil))
+	if p.url.Path != "/t/acme/login" {
+		t.Fatalf("got %d at %s, want the tenant's sign-in page", p.status, p.url)
+	}
+	handle := p.url.Query().Get("request")
+	if handle == "" {
+		t.Fatalf("no request handle in %s", p.url)
+	}
+	moved := b.get("/login?request=" + url.QueryEscape(handle))
+	if moved.status == http.StatusOK && strings.Contains(moved.body, `name="password"`) {
+		t.Fatalf("the platform issuer continued a request made to the tenant issuer:\n%s", moved.body)
+	}
+	if moved.status != http.StatusBadRequest && moved.status != http.StatusNotFound {
+		t.Errorf("moved request: got %d, want the expired-request error page", moved.status)
+	}
+}
+
 // TestMaxAge checks that max_age asks for a new sign-in once the last one
 // is older, and that auth_time moves with it.
 func TestMaxAge(t *testing.T) {

@@ -72,7 +72,7 @@ func (l *Login) decide(r *http.Request, f *flow, sess *gatehouse.Session, consen
 		return decision{}, err
 	}
 	d.user = user
-	if f.hintSubject != "" && f.hintSubject != user.ID {
+	if hint := f.req.IDTokenHintSubject; hint != "" && hint != user.ID {
 		// OpenID Connect Core §3.1.2.2: the application expects another
 		// user; only a new sign-in can settle it.
 		return decision{step: stepSignIn}, nil
@@ -163,6 +163,12 @@ func (l *Login) loadFlow(r *http.Request, iss gatehouse.Issuer, handle string) (
 	}
 	if err != nil {
 		return nil, l.storeError(r, "get authorization request", err)
+	}
+	if req.Issuer != iss.URL {
+		// The handle was carried to another issuer (the platform's from a
+		// tenant's, say): the response's iss must be the one the client
+		// asked, so the request cannot continue here.
+		return nil, errExpired
 	}
 	tenant, err := l.store.GetTenant(ctx, tenantID)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 const authRequestColumns = `id, tenant_id, client, client_id, redirect_uri, response_mode, state, nonce,
 	scopes, code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values,
-	user_id, session_id, created_at, expires_at`
+	issuer, id_token_hint_subject, user_id, session_id, created_at, expires_at`
 
 // CreateAuthRequest stores a pending authorization request, giving it an
 // id and creation time when it has none. ENOTFOUND when the tenant or the
@@ -26,10 +26,10 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest)
 	}
 	normTimes(&r.CreatedAt, &r.ExpiresAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		r.ID, r.TenantID, r.Client, r.ClientID, r.RedirectURI, r.ResponseMode, r.State, r.Nonce,
 		list(r.Scopes), r.CodeChallenge, r.CodeChallengeMethod, list(r.Prompt), r.MaxAge, r.LoginHint,
-		r.UILocales, r.ACRValues, r.UserID, r.SessionID, ts(r.CreatedAt), ts(r.ExpiresAt))
+		r.UILocales, r.ACRValues, r.Issuer, r.IDTokenHintSubject, r.UserID, r.SessionID, ts(r.CreatedAt), ts(r.ExpiresAt))
 	return dbError("create auth request", err)
 }
 
@@ -41,7 +41,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, tenantID, id string, now tim
 		WHERE tenant_id = $1 AND id = $2 AND expires_at > $3`, tenantID, id, ts(now)).Scan(
 		&r.ID, &r.TenantID, &r.Client, &r.ClientID, &r.RedirectURI, &r.ResponseMode, &r.State, &r.Nonce,
 		&r.Scopes, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt, &r.MaxAge, &r.LoginHint, &r.UILocales,
-		&r.ACRValues, &r.UserID, &r.SessionID, tm(&r.CreatedAt), tm(&r.ExpiresAt))
+		&r.ACRValues, &r.Issuer, &r.IDTokenHintSubject, &r.UserID, &r.SessionID, tm(&r.CreatedAt), tm(&r.ExpiresAt))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("authorization request")
 	}

@@ -109,7 +109,7 @@ func (p *Provider) newMetadata(issuer string) metadata {
 		CodeChallengeMethodsSupported: []string{"S256"},
 		ClaimsSupported:               claims,
 		ClaimTypesSupported:           []string{"normal"},
-		PromptValuesSupported:         []string{"none", "login", "consent"},
+		PromptValuesSupported:         []string{"none", "login", "consent", "select_account"},
 		DisplayValuesSupported:        []string{"page"},
 		// RFC 9207: authorization responses carry iss.
 		AuthorizationResponseIssParameterSupported: true,

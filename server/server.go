@@ -165,6 +165,14 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Page routes are the only ones behind this check: a person sees
+		// a page, a script the JSON.
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, csrfPage)
+			return
+		}
 		writeJSONError(w, http.StatusForbidden, "access_denied", "cross-origin request refused")
 	}))
 	s.routeHealth()
@@ -291,3 +299,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return errors.Join(errs...)
 }
+
+// csrfPage is shown when a browser form was posted from another site. It
+// is plain and self-contained: the pages' renderer is not the server's.
+const csrfPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Request refused</title></head>
+<body><main><h1>Request refused</h1>
+<p>This form was sent from another website, so it was not accepted. Go back to the page you came from and try again.</p>
+</main></body></html>
+`

@@ -200,6 +200,11 @@ func TestRouteClasses(t *testing.T) {
 			header: http.Header{"Sec-Fetch-Site": {"cross-site"}}, wantStatus: 403,
 		},
 		{
+			name: "a browser refused by CSRF protection sees a page", f: plain, method: "POST", path: "/page",
+			header:     http.Header{"Sec-Fetch-Site": {"cross-site"}, "Accept": {"text/html,application/xhtml+xml"}},
+			wantStatus: 403, wantHeader: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		},
+		{
 			name: "cross-origin post without Sec-Fetch-Site is refused", f: plain, method: "POST", path: "/page",
 			header: http.Header{"Origin": {"https://evil.example.com"}}, wantStatus: 403,
 		},

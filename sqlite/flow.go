@@ -13,8 +13,8 @@ import (
 // Authorization requests.
 
 const authRequestCols = `id, tenant_id, client, client_id, redirect_uri, response_mode, state, nonce, scopes,
-	code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, user_id,
-	session_id, created_at, expires_at`
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, issuer,
+	id_token_hint_subject, user_id, session_id, created_at, expires_at`
 
 // CreateAuthRequest stores a pending authorization request. ENOTFOUND when
 // the client is not in the tenant.
@@ -26,10 +26,10 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest)
 		r.CreatedAt = s.now()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.TenantID, r.Client, r.ClientID, r.RedirectURI, r.ResponseMode, r.State, r.Nonce, jsonArg{r.Scopes},
 		r.CodeChallenge, r.CodeChallengeMethod, jsonArg{r.Prompt}, r.MaxAge, r.LoginHint, r.UILocales,
-		r.ACRValues, nullable(r.UserID), r.SessionID, micros(r.CreatedAt), micros(r.ExpiresAt))
+		r.ACRValues, r.Issuer, r.IDTokenHintSubject, nullable(r.UserID), r.SessionID, micros(r.CreatedAt), micros(r.ExpiresAt))
 	return fail("create auth request", err, "client or user not found", conflicts{"auth_requests.id": "request id is already taken"})
 }
 
@@ -41,7 +41,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, tenantID, id string, now tim
 		WHERE tenant_id = ? AND id = ? AND expires_at > ?`, tenantID, id, now.UnixMicro()).Scan(
 		&r.ID, &r.TenantID, &r.Client, &r.ClientID, &r.RedirectURI, &r.ResponseMode, &r.State, &r.Nonce,
 		jsonCol{&r.Scopes}, &r.CodeChallenge, &r.CodeChallengeMethod, jsonCol{&r.Prompt}, &r.MaxAge, &r.LoginHint,
-		&r.UILocales, &r.ACRValues, strCol{&r.UserID}, &r.SessionID, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt})
+		&r.UILocales, &r.ACRValues, &r.Issuer, &r.IDTokenHintSubject, strCol{&r.UserID}, &r.SessionID, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt})
 	if err != nil {
 		return nil, fail("get auth request", noRows(err, "authorization request not found"), "", nil)
 	}

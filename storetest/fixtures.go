@@ -156,6 +156,8 @@ func newAuthRequest(c *gatehouse.Client, now time.Time) *gatehouse.AuthRequest {
 		LoginHint:           "ana",
 		UILocales:           "pt-BR en",
 		ACRValues:           "urn:example:loa:2",
+		Issuer:              "https://login.example.com/t/acme",
+		IDTokenHintSubject:  "0190d8b2-7a0e-7c4e-9a51-2f6f3c1d9e01",
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(gatehouse.AuthRequestTTL),
 	}

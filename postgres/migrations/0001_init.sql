@@ -142,6 +142,8 @@ CREATE TABLE auth_requests (
     login_hint            text        NOT NULL DEFAULT '',
     ui_locales            text        NOT NULL DEFAULT '',
     acr_values            text        NOT NULL DEFAULT '',
+    issuer                text        NOT NULL DEFAULT '',
+    id_token_hint_subject text        NOT NULL DEFAULT '',
     user_id               text        NOT NULL DEFAULT '',
     session_id            text        NOT NULL DEFAULT '',
     created_at            timestamptz NOT NULL,

@@ -131,6 +131,8 @@ CREATE TABLE auth_requests (
 	login_hint            TEXT    NOT NULL,
 	ui_locales            TEXT    NOT NULL,
 	acr_values            TEXT    NOT NULL,
+	issuer                TEXT    NOT NULL,
+	id_token_hint_subject TEXT    NOT NULL,
 	user_id               TEXT,
 	session_id            TEXT    NOT NULL,
 	created_at            INTEGER NOT NULL,
