@@ -19,11 +19,7 @@ func apikeyCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err := noArgs(args); err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -48,11 +44,7 @@ func apikeyListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err := noArgs(args); err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -87,11 +79,7 @@ func apikeyRevokeCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}

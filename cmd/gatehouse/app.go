@@ -158,6 +158,20 @@ func (c *cli) tenant(ctx context.Context, a *app, ref string) (*gatehouse.Tenant
 	return a.Admin.Tenant(ctx, ref)
 }
 
+// tenantApp opens the app and resolves --tenant, what most commands start
+// with.
+func (c *cli) tenantApp(ctx context.Context, ref string) (*app, *gatehouse.Tenant, error) {
+	if ref == "" {
+		return nil, nil, usageError("--tenant is required")
+	}
+	a, err := c.app(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := c.tenant(ctx, a, ref)
+	return a, t, err
+}
+
 // usageError reports a malformed command line in one line.
 func usageError(format string, args ...any) error {
 	return &gatehouse.Error{Code: gatehouse.EINVALID, Message: fmt.Sprintf(format, args...)}

@@ -32,11 +32,7 @@ func clientCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err := noArgs(args); err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -78,11 +74,7 @@ func clientListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err := noArgs(args); err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -121,11 +113,7 @@ func clientShowCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -178,11 +166,7 @@ func clientRotateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}

@@ -63,11 +63,7 @@ func userCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 				return usageError("--password-stdin: the password is empty")
 			}
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -88,11 +84,7 @@ func userListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) e
 		if err := noArgs(args); err != nil {
 			return err
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
@@ -131,11 +123,7 @@ func userSetRolesCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if *user == "" {
 			return usageError("--user is required")
 		}
-		a, err := c.app(ctx)
-		if err != nil {
-			return err
-		}
-		t, err := c.tenant(ctx, a, *tenant)
+		a, t, err := c.tenantApp(ctx, *tenant)
 		if err != nil {
 			return err
 		}
