@@ -187,6 +187,13 @@ type APIKeyStore interface {
 	GetInstallKey(ctx context.Context, key string) (*InstallKey, error)
 	ListInstallKeys(ctx context.Context, tenantID string) ([]*InstallKey, error)
 	RevokeInstallKey(ctx context.Context, tenantID, id string, at time.Time) error
+	// RotateInstallKey, in one transaction, revokes the tenant's key oldID
+	// at at and creates next (filled like CreateInstallKey) in its place.
+	// ENOTFOUND when oldID is not the tenant's; ECONFLICT when it is
+	// already revoked (a concurrent rotation won) or next's value is
+	// taken; EINVALID when next belongs to another tenant. On any error
+	// nothing changes.
+	RotateInstallKey(ctx context.Context, tenantID, oldID string, next *InstallKey, at time.Time) error
 }
 
 // JWTCredentialStore keeps user-owned JWT credentials.

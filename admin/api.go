@@ -12,19 +12,33 @@ import (
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/server"
+	"github.com/gatehouse-id/gatehouse/token"
 )
 
 // API serves the management REST API under /api/v1: JSON in and out,
 // authenticated by a server API key (and, for the dashboard, a session).
+// Three endpoints take no credential by design: a widget's public settings
+// (by install key), runtime token verification and the runtime JWKS.
 type API struct {
 	svc *Service
 	log *slog.Logger
+
+	runtime     *token.Runtime
+	events      EventRecorder
+	verifyLimit ipLimiter
+	tenants     tenantStatus
 }
 
 // APIOptions are the dependencies of an API.
 type APIOptions struct {
 	Service *Service
 	Logger  *slog.Logger
+	// Runtime mints and verifies SDK runtime tokens; nil leaves the
+	// runtime endpoints out.
+	Runtime *token.Runtime
+	// Events records the minting of runtime tokens without waiting; nil
+	// records through the Service's Auditor, waiting for each event.
+	Events EventRecorder
 }
 
 // NewAPI returns the API over a Service.
@@ -32,7 +46,10 @@ func NewAPI(o APIOptions) *API {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{svc: o.Service, log: o.Logger}
+	if o.Events == nil && o.Service != nil {
+		o.Events = auditorRecorder{audit: o.Service.audit, log: o.Logger}
+	}
+	return &API{svc: o.Service, log: o.Logger, runtime: o.Runtime, events: o.Events}
 }
 
 // Router is where the API registers its endpoints: the server's API route
@@ -46,6 +63,10 @@ func (api *API) Register(r Router) {
 	r.HandleAPI("GET /api/v1/apikeys", api.endpoint(gatehouse.APIScopeAPIKeysRead, api.listAPIKeys))
 	r.HandleAPI("POST /api/v1/apikeys", api.endpoint(gatehouse.APIScopeAPIKeysWrite, api.createAPIKey))
 	r.HandleAPI("DELETE /api/v1/apikeys/{id}", api.endpoint(gatehouse.APIScopeAPIKeysWrite, api.revokeAPIKey))
+	api.registerInstall(r)
+	if api.runtime != nil {
+		api.registerRuntime(r)
+	}
 }
 
 // Caller is who makes an API request, once authenticated.

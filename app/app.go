@@ -167,7 +167,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	front.Register(a.Server)
 	// The management REST API.
-	admin.NewAPI(admin.APIOptions{Service: a.Admin, Logger: o.Logger}).Register(a.Server)
+	admin.NewAPI(admin.APIOptions{Service: a.Admin, Logger: o.Logger, Events: a.Audit,
+		Runtime: token.NewRuntime(token.RuntimeOptions{Keys: a.Keys, Clock: o.Clock})}).Register(a.Server)
 	return a, nil
 }
 

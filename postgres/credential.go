@@ -155,6 +155,44 @@ func (s *Store) RevokeInstallKey(ctx context.Context, tenantID, id string, at ti
 		tenantID, id, ts(at))
 }
 
+// RotateInstallKey revokes the tenant's key oldID and creates next in one
+// transaction. ENOTFOUND when oldID is not the tenant's, ECONFLICT when it
+// is already revoked or next's value is taken, EINVALID when next is of
+// another tenant.
+func (s *Store) RotateInstallKey(ctx context.Context, tenantID, oldID string, next *gatehouse.InstallKey, at time.Time) error {
+	if next.TenantID != tenantID {
+		return gatehouse.Errorf(gatehouse.EINVALID, "the new install key must belong to the tenant of the old one")
+	}
+	fillID(&next.ID)
+	if next.CreatedAt.IsZero() {
+		next.CreatedAt = s.now()
+	}
+	normTimes(&next.CreatedAt, &next.RevokedAt)
+	return s.inTx(ctx, "rotate install key", func(tx pgx.Tx) error {
+		// The row lock makes a concurrent rotation of the same key wait,
+		// then see it revoked.
+		var revoked time.Time
+		err := tx.QueryRow(ctx, `SELECT revoked_at FROM install_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			tenantID, oldID).Scan(tm(&revoked))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("install key")
+		}
+		if err != nil {
+			return err
+		}
+		if !revoked.IsZero() {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "the install key is already revoked")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE install_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, oldID, ts(at)); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO install_keys (`+installKeyColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+			next.ID, next.TenantID, next.Key, ts(next.CreatedAt), ts(next.RevokedAt))
+		return err
+	})
+}
+
 // JWT credentials.
 
 const jwtCredentialColumns = `id, tenant_id, user_id, name, hash, allowed_client_ids, created_at, expires_at,

@@ -172,6 +172,44 @@ func (s *Store) RevokeInstallKey(ctx context.Context, tenantID, id string, at ti
 	return fail("revoke install key", affected(res, err, "install key not found"), "", nil)
 }
 
+// RotateInstallKey revokes the tenant's key oldID and creates next in one
+// transaction. ENOTFOUND when oldID is not the tenant's, ECONFLICT when it
+// is already revoked or next's value is taken, EINVALID when next is of
+// another tenant.
+func (s *Store) RotateInstallKey(ctx context.Context, tenantID, oldID string, next *gatehouse.InstallKey, at time.Time) error {
+	if next.TenantID != tenantID {
+		return gatehouse.Errorf(gatehouse.EINVALID, "the new install key must belong to the tenant of the old one")
+	}
+	if next.ID == "" {
+		next.ID = secret.NewID()
+	}
+	if next.CreatedAt.IsZero() {
+		next.CreatedAt = s.now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM install_keys WHERE tenant_id = ? AND id = ?`,
+			tenantID, oldID).Scan(&revoked)
+		if err != nil {
+			return noRows(err, "install key not found")
+		}
+		if revoked.Valid {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "the install key is already revoked")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE install_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ?`,
+			micros(at), tenantID, oldID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO install_keys (`+installKeyCols+`) VALUES (?, ?, ?, ?, ?)`,
+			next.ID, next.TenantID, next.Key, micros(next.CreatedAt), micros(next.RevokedAt))
+		return err
+	})
+	return fail("rotate install key", err, "tenant not found", conflicts{
+		"install_keys.key": "install key is already taken",
+		"install_keys.id":  "install key id is already taken",
+	})
+}
+
 // JWT credentials.
 
 const jwtCredentialCols = `id, tenant_id, user_id, name, hash, allowed_client_ids, created_at, expires_at,

@@ -12,6 +12,8 @@ func credentialCases() []testCase {
 		{"APIKey/Lifecycle", testAPIKeyLifecycle},
 		{"APIKey/List", testAPIKeyList},
 		{"InstallKey/Lifecycle", testInstallKeyLifecycle},
+		{"InstallKey/Rotate", testInstallKeyRotate},
+		{"InstallKey/ConcurrentRotate", testInstallKeyConcurrentRotate},
 		{"JWTCredential/Lifecycle", testJWTCredentialLifecycle},
 		{"JWTCredential/RevokeGrants", testJWTCredentialRevokeGrants},
 	}
@@ -113,6 +115,107 @@ func testInstallKeyLifecycle(t *testing.T, s gatehouse.Store) {
 	wantCode(t, "GetInstallKey unknown", err, gatehouse.ENOTFOUND)
 	wantCode(t, "RevokeInstallKey unknown", s.RevokeInstallKey(ctx, tn.ID, "00000000-0000-7000-8000-000000000000", t0()),
 		gatehouse.ENOTFOUND)
+}
+
+func testInstallKeyRotate(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	other := MustTenant(t, s, "other")
+	old := &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd(), CreatedAt: t0()}
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, old))
+	foreign := &gatehouse.InstallKey{TenantID: other.ID, Key: gatehouse.PrefixInstallKey + rnd(), CreatedAt: t0()}
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, foreign))
+
+	list := func() []*gatehouse.InstallKey {
+		t.Helper()
+		l, err := s.ListInstallKeys(ctx, tn.ID)
+		must(t, "ListInstallKeys", err)
+		return l
+	}
+	// Each refusal changes nothing: no key is revoked and none is added.
+	unchanged := list()
+	unknown := "00000000-0000-7000-8000-000000000000"
+	refusals := []struct {
+		name     string
+		tenantID string
+		oldID    string
+		next     *gatehouse.InstallKey
+		code     string
+	}{
+		{"an unknown key", tn.ID, unknown, &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}, gatehouse.ENOTFOUND},
+		{"a key of another tenant", tn.ID, foreign.ID, &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}, gatehouse.ENOTFOUND},
+		{"a new key of another tenant", tn.ID, old.ID, &gatehouse.InstallKey{TenantID: other.ID, Key: gatehouse.PrefixInstallKey + rnd()}, gatehouse.EINVALID},
+		{"a new key with a taken value", tn.ID, old.ID, &gatehouse.InstallKey{TenantID: tn.ID, Key: foreign.Key}, gatehouse.ECONFLICT},
+	}
+	for _, r := range refusals {
+		err := s.RotateInstallKey(ctx, r.tenantID, r.oldID, r.next, t0().Add(time.Hour))
+		wantCode(t, "RotateInstallKey of "+r.name, err, r.code)
+		same(t, "install keys after refusing "+r.name, unchanged, list())
+	}
+	if _, err := s.GetInstallKey(ctx, foreign.Key); err != nil {
+		t.Errorf("the other tenant's key after a refused rotation: %v", err)
+	}
+
+	next := &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}
+	at := t0().Add(2 * time.Hour)
+	must(t, "RotateInstallKey", s.RotateInstallKey(ctx, tn.ID, old.ID, next, at))
+	isUUID(t, "RotateInstallKey", next.ID)
+	if next.CreatedAt.IsZero() {
+		t.Error("RotateInstallKey: got zero CreatedAt for the new key, want it filled")
+	}
+	_, err := s.GetInstallKey(ctx, old.Key)
+	wantCode(t, "GetInstallKey of the rotated key", err, gatehouse.ENOTFOUND)
+	got, err := s.GetInstallKey(ctx, next.Key)
+	must(t, "GetInstallKey of the new key", err)
+	same(t, "GetInstallKey of the new key", next, got)
+	revoked := *old
+	revoked.RevokedAt = at
+	same(t, "install keys after rotation", []*gatehouse.InstallKey{&revoked, next}, list())
+
+	wantCode(t, "RotateInstallKey of a revoked key",
+		s.RotateInstallKey(ctx, tn.ID, old.ID, &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}, at),
+		gatehouse.ECONFLICT)
+	if n := len(list()); n != 2 {
+		t.Errorf("install keys after rotating a revoked key: got %d, want 2", n)
+	}
+}
+
+// testInstallKeyConcurrentRotate is two admins rotating the same key at
+// once: exactly one new key replaces it.
+func testInstallKeyConcurrentRotate(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	old := &gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}
+	must(t, "CreateInstallKey", s.CreateInstallKey(ctx, old))
+	const n = 8
+	errs := race(n, func(int) error {
+		return s.RotateInstallKey(ctx, tn.ID, old.ID,
+			&gatehouse.InstallKey{TenantID: tn.ID, Key: gatehouse.PrefixInstallKey + rnd()}, t0())
+	})
+	wins := 0
+	for i, err := range errs {
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			wins++
+		case gatehouse.ECONFLICT:
+		default:
+			t.Errorf("rotator %d: got %v, want success or ECONFLICT", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("concurrent RotateInstallKey: got %d winners, want 1", wins)
+	}
+	keys, err := s.ListInstallKeys(ctx, tn.ID)
+	must(t, "ListInstallKeys", err)
+	usable := 0
+	for _, k := range keys {
+		if k.RevokedAt.IsZero() {
+			usable++
+		}
+	}
+	if len(keys) != 2 || usable != 1 {
+		t.Errorf("install keys after concurrent rotations: got %d keys, %d unrevoked; want 2 and 1", len(keys), usable)
+	}
 }
 
 func testJWTCredentialLifecycle(t *testing.T, s gatehouse.Store) {

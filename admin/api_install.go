@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse"
+)
+
+// InstallKeyDoc is a public install key as the API and the CLI show it.
+// The key is not a secret, so it is always shown.
+type InstallKeyDoc struct {
+	ID        string     `json:"id"`
+	TenantID  string     `json:"tenant_id"`
+	Key       string     `json:"key"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// NewInstallKeyDoc renders an install key.
+func NewInstallKeyDoc(k *gatehouse.InstallKey) InstallKeyDoc {
+	return InstallKeyDoc{ID: k.ID, TenantID: k.TenantID, Key: k.Key, CreatedAt: k.CreatedAt.UTC(), RevokedAt: timePtr(k.RevokedAt)}
+}
+
+// installMaxAge is how long browsers and shared caches may keep a
+// widget's settings: short, so that a change of branding or a revoked key
+// shows within a minute, long enough to spare a lookup on every page view.
+const installMaxAge = time.Minute
+
+func (api *API) registerInstall(r Router) {
+	r.HandleAPI("GET /api/v1/installkeys", api.endpoint(gatehouse.APIScopeTenantRead, api.listInstallKeys))
+	r.HandleAPI("POST /api/v1/installkeys", api.endpoint(gatehouse.APIScopeTenantWrite, api.createInstallKey))
+	r.HandleAPI("POST /api/v1/installkeys/{id}/rotate", api.endpoint(gatehouse.APIScopeTenantWrite, api.rotateInstallKey))
+	r.HandleAPI("DELETE /api/v1/installkeys/{id}", api.endpoint(gatehouse.APIScopeTenantWrite, api.revokeInstallKey))
+	r.HandleAPI("GET /api/v1/install/{key}", http.HandlerFunc(api.serveInstall))
+}
+
+func (api *API) listInstallKeys(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	keys, err := api.svc.ListInstallKeys(r.Context(), c.TenantID)
+	if err != nil {
+		return err
+	}
+	doc := listDoc[InstallKeyDoc]{Items: make([]InstallKeyDoc, 0, len(keys))}
+	for _, k := range keys {
+		doc.Items = append(doc.Items, NewInstallKeyDoc(k))
+	}
+	writeJSON(w, http.StatusOK, doc)
+	return nil
+}
+
+// decodeEmpty accepts an absent body or an empty JSON object, for
+// endpoints that take no parameters but may be sent "{}".
+func decodeEmpty(r *http.Request) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody))
+	if err != nil {
+		return &gatehouse.Error{Code: errMalformed, Message: "the body could not be read"}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var none struct{}
+	return decodeJSON(r, &none)
+}
+
+func (api *API) createInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if err := decodeEmpty(r); err != nil {
+		return err
+	}
+	k, err := api.svc.CreateInstallKey(r.Context(), c.Actor, c.TenantID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/installkeys/"+k.ID)
+	writeJSON(w, http.StatusCreated, NewInstallKeyDoc(k))
+	return nil
+}
+
+func (api *API) rotateInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if err := decodeEmpty(r); err != nil {
+		return err
+	}
+	k, err := api.svc.RotateInstallKey(r.Context(), c.Actor, c.TenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/installkeys/"+k.ID)
+	writeJSON(w, http.StatusCreated, NewInstallKeyDoc(k))
+	return nil
+}
+
+func (api *API) revokeInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if err := api.svc.RevokeInstallKey(r.Context(), c.Actor, c.TenantID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// serveInstall answers a website widget: the public settings of the
+// tenant whose install key is in the path. It needs no credential and
+// accepts none; any page may read it (CORS *, never with cookies). A
+// tenant issuer answers only for keys of its own tenant.
+func (api *API) serveInstall(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	settings, err := api.svc.InstallSettings(r.Context(), r.PathValue("key"))
+	if err == nil {
+		if iss, ok := gatehouse.IssuerFrom(r.Context()); !ok || !iss.Admits(settings.TenantID) {
+			err = gatehouse.Errorf(gatehouse.ENOTFOUND, "unknown install key")
+		}
+	}
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(installMaxAge/time.Second)))
+	writeJSON(w, http.StatusOK, settings)
+}
