@@ -13,8 +13,9 @@ import (
 // notices confirm the account page's actions; the query names one, so no
 // text from the URL reaches the page.
 var notices = map[string]string{
-	"session": "That session is signed out.",
-	"app":     "The application's access was removed.",
+	"session":    "That session is signed out.",
+	"app":        "The application's access was removed.",
+	"credential": "The credential was revoked. Applications that used it no longer have access.",
 }
 
 // account is the signed-in user of the account page.
@@ -49,9 +50,9 @@ func (l *Login) currentAccount(r *http.Request, iss gatehouse.Issuer) (*account,
 	return &account{iss: iss, sess: sess, user: user, tenant: tenant}, nil
 }
 
-// serveAccount shows the user's sessions and authorized applications, or,
-// without a session, the way to sign in: on a tenant's issuer its sign-in
-// form, on the platform's first the organization.
+// serveAccount shows the user's sessions, authorized applications and JWT
+// credentials, or, without a session, the way to sign in: on a tenant's
+// issuer its sign-in form, on the platform's first the organization.
 func (l *Login) serveAccount(w http.ResponseWriter, r *http.Request) {
 	iss, ok := l.issuer(w, r)
 	if !ok {
@@ -70,7 +71,7 @@ func (l *Login) serveAccount(w http.ResponseWriter, r *http.Request) {
 		case tenant == nil:
 			l.renderOrganization(w, r, iss, slug, http.StatusOK)
 		default:
-			l.renderAccountSignIn(w, r, iss, tenant, http.StatusOK, "", "")
+			l.renderAccountSignIn(w, r, iss, tenant, http.StatusOK, "", "", "")
 		}
 		return
 	}
@@ -95,6 +96,8 @@ func (l *Login) serveAccount(w http.ResponseWriter, r *http.Request) {
 		RevokeAppAction:         base(iss) + pathRevokeApp,
 		SignOutAction:           base(iss) + pathLogoutConfirm,
 		SignOutEverywhereAction: base(iss) + pathSignOutEverywhere,
+		NewCredentialURL:        base(iss) + pathNewCredential,
+		RevokeCredentialAction:  base(iss) + pathRevokeCredential,
 	}
 	for _, s := range sessions {
 		data.Sessions = append(data.Sessions, web.AccountSession{
@@ -121,6 +124,11 @@ func (l *Login) serveAccount(w http.ResponseWriter, r *http.Request) {
 			Scopes: l.scopeLines(c.Scopes),
 			Since:  c.CreatedAt,
 		})
+	}
+	data.Credentials, err = l.accountCredentials(r, a, now)
+	if err != nil {
+		l.renderError(w, r, iss, a.tenant, l.storeError(r, "list JWT credentials", err))
+		return
 	}
 	l.render(w, r, http.StatusOK, web.Page{Title: "Your account", Brand: l.brand(a.tenant), Data: data})
 }

@@ -2,7 +2,9 @@
 // authorization endpoint (/oauth/authorize), the hosted sign-in and
 // consent pages, browser sessions (single sign-on across the clients of a
 // tenant), RP-initiated logout (/oauth/logout) and the account page where
-// users see their sessions and the applications they authorized.
+// users see their sessions and the applications they authorized, and
+// create and revoke their JWT credentials (an app's server-to-server
+// access to their account, exchanged at the token endpoint).
 //
 // The flow of one authorization request:
 //

@@ -30,6 +30,9 @@ const (
 	pathRevokeSession     = "/account/sessions/revoke"
 	pathRevokeApp         = "/account/apps/revoke"
 	pathSignOutEverywhere = "/account/sign-out-everywhere"
+	pathCredentials       = "/account/credentials"
+	pathNewCredential     = "/account/credentials/new"
+	pathRevokeCredential  = "/account/credentials/revoke"
 )
 
 // Router is where the pages are registered: the server's browser-page
@@ -49,6 +52,7 @@ type Store interface {
 	gatehouse.AuthRequestStore
 	gatehouse.SessionStore
 	gatehouse.ConsentStore
+	gatehouse.JWTCredentialStore
 	CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 }
 
@@ -66,6 +70,18 @@ type HintVerifier interface {
 	VerifyIDTokenHint(raw, issuer string) (*token.IDClaims, error)
 }
 
+// CredentialMinter signs the JWT credentials users create on the account
+// page (token.Tokens).
+type CredentialMinter interface {
+	Credential(c token.CredentialClaims) (raw string, hash []byte, err error)
+}
+
+// Tokens is what the pages need of token.Tokens.
+type Tokens interface {
+	HintVerifier
+	CredentialMinter
+}
+
 // Auditor queues audit events without waiting for the write
 // (audit.Recorder).
 type Auditor interface {
@@ -77,7 +93,7 @@ type Auditor interface {
 type Options struct {
 	Store  Store
 	Pages  *web.Renderer
-	Tokens HintVerifier
+	Tokens Tokens
 	Hasher PasswordHasher
 	Audit  Auditor
 	// Scopes is the scope catalog; nil uses the standard one.
@@ -98,7 +114,7 @@ type Options struct {
 type Login struct {
 	store    Store
 	pages    *web.Renderer
-	tokens   HintVerifier
+	tokens   Tokens
 	hasher   PasswordHasher
 	audit    Auditor
 	scopes   *gatehouse.ScopeCatalog
@@ -191,6 +207,9 @@ func (l *Login) Register(r Router) {
 	r.HandlePage("POST "+pathRevokeSession, http.HandlerFunc(l.serveRevokeSession))
 	r.HandlePage("POST "+pathRevokeApp, http.HandlerFunc(l.serveRevokeApp))
 	r.HandlePage("POST "+pathSignOutEverywhere, http.HandlerFunc(l.serveSignOutEverywhere))
+	r.HandlePage("GET "+pathNewCredential, http.HandlerFunc(l.serveNewCredential))
+	r.HandlePage("POST "+pathCredentials, http.HandlerFunc(l.serveCreateCredential))
+	r.HandlePage("POST "+pathRevokeCredential, http.HandlerFunc(l.serveRevokeCredential))
 }
 
 // issuer returns the request's issuer. Without one the pages were mounted

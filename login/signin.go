@@ -210,15 +210,16 @@ func (l *Login) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		l.renderOrganization(w, r, iss, slug, http.StatusOK)
 		return
 	}
+	ret := r.PostForm.Get("return")
 	user, ok := l.signIn(w, r, tenant, username, password, func(status int, problem string) {
-		l.renderAccountSignIn(w, r, iss, tenant, status, username, problem)
+		l.renderAccountSignIn(w, r, iss, tenant, status, username, problem, ret)
 	})
 	if !ok {
 		return
 	}
 	if user.Status != gatehouse.StatusActive {
 		l.renderAccountSignIn(w, r, iss, tenant, http.StatusForbidden, username,
-			"This account is disabled. Ask an administrator of "+tenant.Name+" to enable it.")
+			"This account is disabled. Ask an administrator of "+tenant.Name+" to enable it.", ret)
 		return
 	}
 	sess, err := l.startSession(w, r, iss, user, []string{amrPassword})
@@ -227,7 +228,7 @@ func (l *Login) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.recordSignIn(r, user, sess, "")
-	redirect(w, base(iss)+pathAccount)
+	redirect(w, accountReturn(iss, ret))
 }
 
 // signIn checks the password and answers a failure with fail (the form
@@ -309,13 +310,18 @@ func (l *Login) accountTenant(r *http.Request, iss gatehouse.Issuer, slug string
 	return t, slug, nil
 }
 
-// renderAccountSignIn shows the sign-in form of the account page.
+// renderAccountSignIn shows the sign-in form of the account page. ret,
+// when it is a page the account sign-in may return to (accountReturn),
+// is where a successful sign-in goes instead of the account page.
 func (l *Login) renderAccountSignIn(w http.ResponseWriter, r *http.Request, iss gatehouse.Issuer, t *gatehouse.Tenant,
-	status int, username, problem string) {
+	status int, username, problem, ret string) {
 	data := web.SignIn{Action: base(iss) + pathSignIn, Username: username, Error: problem}
 	if iss.Tenant == nil {
 		data.Hidden = []web.Field{{Name: "organization", Value: t.Slug}}
 		data.OtherOrganizationURL = base(iss) + pathAccount
+	}
+	if ret, ok := safeReturn(iss, ret); ok {
+		data.Hidden = append(data.Hidden, web.Field{Name: "return", Value: ret})
 	}
 	l.render(w, r, status, web.Page{Title: "Sign in to your account", Brand: l.brand(t), Data: data})
 }

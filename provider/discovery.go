@@ -85,12 +85,13 @@ func (p *Provider) newMetadata(issuer string) metadata {
 		ScopesSupported:        p.scopes.AvailableNames(),
 		ResponseTypesSupported: []string{"code"},
 		ResponseModesSupported: []string{"query", "form_post"},
-		// Exactly the grants the token endpoint serves: the JWT bearer
-		// grant (RFC 7523) joins the list when it is built.
+		// Exactly the grants the token endpoint serves; the JWT bearer
+		// grant (RFC 7523) takes the JWT credentials users create.
 		GrantTypesSupported: []string{
 			gatehouse.GrantAuthorizationCode,
 			gatehouse.GrantRefreshToken,
 			gatehouse.GrantClientCredentials,
+			gatehouse.GrantJWTBearer,
 		},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: []string{"RS256", "ES256", "EdDSA"},

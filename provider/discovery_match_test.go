@@ -20,7 +20,7 @@ func TestDiscoveryMatchesEndpoints(t *testing.T) {
 	t.Parallel()
 	e := newErrorEnv(t)
 	all := e.s.MustClient(t, e.tenant.ID, func(c *gatehouse.Client) {
-		c.GrantTypes = []string{"authorization_code", "client_credentials", "refresh_token"}
+		c.GrantTypes = []string{"authorization_code", "client_credentials", "refresh_token", gatehouse.GrantJWTBearer}
 		c.Scopes = e.s.App.Catalog.AvailableNames()
 	})
 	var doc struct {
@@ -37,7 +37,7 @@ func TestDiscoveryMatchesEndpoints(t *testing.T) {
 	}
 
 	t.Run("grant types", func(t *testing.T) {
-		want := []string{"authorization_code", "refresh_token", "client_credentials"}
+		want := []string{"authorization_code", "refresh_token", "client_credentials", gatehouse.GrantJWTBearer}
 		if !slices.Equal(doc.GrantTypes, want) {
 			t.Errorf("grant_types_supported: got %v, want %v", doc.GrantTypes, want)
 		}

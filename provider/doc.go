@@ -3,7 +3,8 @@
 // (/.well-known/openid-configuration and
 // /.well-known/oauth-authorization-server), the JWKS, the token endpoint
 // (client authentication in clientauth.go; the authorization_code,
-// refresh_token and client_credentials grants in grant_*.go), userinfo,
+// refresh_token, client_credentials and JWT bearer (RFC 7523, for the JWT
+// credentials users create) grants in grant_*.go), userinfo,
 // revocation (RFC 7009) and introspection (RFC 7662). The browser side,
 // /oauth/authorize, the sign-in and consent pages and /oauth/logout, is
 // package login's; this package redeems the authorization codes it

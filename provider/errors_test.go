@@ -332,12 +332,12 @@ func TestTokenEndpointErrors(t *testing.T) {
 			status: 400, code: "unsupported_grant_type",
 		},
 		{
-			name: "JWT bearer grant, not built",
+			name: "JWT bearer grant the client may not use",
 			run: func(t *testing.T) result {
 				return post(t, tokenURL, url.Values{"grant_type": {gatehouse.GrantJWTBearer}, "assertion": {"a.b.c"}},
 					authOf(e.conf))
 			},
-			status: 400, code: "unsupported_grant_type",
+			status: 400, code: "unauthorized_client",
 		},
 		{
 			name: "unknown grant",

@@ -31,6 +31,11 @@ const password = "correct horse battery staple"
 func newEnv(t testing.TB, opts ...gatehousetest.Option) *env {
 	t.Helper()
 	s := gatehousetest.MustRunServer(t, opts...)
+	// Stop with no client connection open (cleanups run last first): a
+	// connection the client dialed but never used stays "new" to the
+	// server, which then waits 5 s before closing it, as long as the
+	// test server's shutdown timeout.
+	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	tn := s.MustTenant(t, "acme")
 	u := s.MustUser(t, tn.ID, "ana", password, "agent", "admin")
 	return &env{s: s, tenant: tn, user: u}

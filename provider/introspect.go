@@ -27,6 +27,10 @@ type introspection struct {
 	JTI       string `json:"jti,omitempty"`
 	TokenType string `json:"token_type,omitempty"`
 	TenantID  string `json:"tenant_id,omitempty"`
+	// CredentialID names the JWT credential an access token was
+	// exchanged for: the token is bound to that credential and to
+	// client_id.
+	CredentialID string `json:"credential_id,omitempty"`
 }
 
 // serveIntrospect is the introspection endpoint (RFC 7662). Only a
@@ -97,17 +101,18 @@ func (p *Provider) introspectAccessToken(ctx context.Context, iss gatehouse.Issu
 		}
 	}
 	return &introspection{
-		Active:    true,
-		Scope:     claims.Scope,
-		ClientID:  claims.ClientID,
-		Subject:   claims.Subject,
-		Expiry:    unixOrZero(claims.Expiry),
-		IssuedAt:  unixOrZero(claims.IssuedAt),
-		Issuer:    claims.Issuer,
-		Audience:  audienceValue(claims.Audience),
-		JTI:       claims.JTI,
-		TokenType: "Bearer",
-		TenantID:  claims.TenantID,
+		Active:       true,
+		Scope:        claims.Scope,
+		ClientID:     claims.ClientID,
+		Subject:      claims.Subject,
+		Expiry:       unixOrZero(claims.Expiry),
+		IssuedAt:     unixOrZero(claims.IssuedAt),
+		Issuer:       claims.Issuer,
+		Audience:     audienceValue(claims.Audience),
+		JTI:          claims.JTI,
+		TokenType:    "Bearer",
+		TenantID:     claims.TenantID,
+		CredentialID: claims.CredentialID,
 	}, nil
 }
 

@@ -42,6 +42,12 @@ type Store interface {
 		issue func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error)) (*gatehouse.RefreshToken, error)
 	RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error
 	AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error)
+
+	// The JWT bearer grant: the user's credential, and the grant each
+	// exchange makes with it.
+	GetJWTCredential(ctx context.Context, tenantID, id string) (*gatehouse.JWTCredential, error)
+	TouchJWTCredential(ctx context.Context, tenantID, id string, at time.Time) error
+	CreateGrant(ctx context.Context, g *gatehouse.Grant) error
 }
 
 var _ Store = gatehouse.Store(nil)

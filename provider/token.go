@@ -83,6 +83,8 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		resp, err = p.refreshGrant(ctx, tr)
 	case gatehouse.GrantClientCredentials:
 		resp, err = p.clientCredentialsGrant(ctx, tr)
+	case gatehouse.GrantJWTBearer:
+		resp, err = p.jwtBearerGrant(ctx, tr)
 	}
 	if err != nil {
 		p.writeTokenError(w, r, grantType+" grant", err)
@@ -91,23 +93,23 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// checkGrantType refuses every grant type but the three implemented. The
-// password grant and the implicit flow are refused on purpose; the JWT
-// bearer grant (RFC 7523) is not built yet, and discovery does not
-// advertise it.
+// checkGrantType refuses every grant type but the four implemented. The
+// password grant and the implicit flow are refused on purpose; the refusal
+// of the password grant names what replaces it for servers, JWT
+// credentials.
 func checkGrantType(g string) error {
 	switch g {
-	case gatehouse.GrantAuthorizationCode, gatehouse.GrantRefreshToken, gatehouse.GrantClientCredentials:
+	case gatehouse.GrantAuthorizationCode, gatehouse.GrantRefreshToken, gatehouse.GrantClientCredentials,
+		gatehouse.GrantJWTBearer:
 		return nil
 	case "":
 		return oauth.InvalidRequest("grant_type is required")
 	case grantPassword:
-		return oauth.UnsupportedGrantType("the password grant is not supported; " +
-			"use the authorization_code grant, or JWT credentials for server-to-server access")
+		return oauth.UnsupportedGrantType("the password grant is not supported; use the authorization_code " +
+			"grant, or for server-to-server access JWT credentials, which users create on their account page, " +
+			"with the " + gatehouse.GrantJWTBearer + " grant")
 	case grantImplicit:
 		return oauth.UnsupportedGrantType("the implicit flow is not supported; use authorization_code with PKCE")
-	case gatehouse.GrantJWTBearer:
-		return oauth.UnsupportedGrantType("the JWT bearer grant is not available yet")
 	}
 	return oauth.UnsupportedGrantType("unsupported grant_type")
 }

@@ -5,6 +5,11 @@
 // (authorization codes, refresh tokens, session cookies) that are stored
 // only as their SHA-256.
 //
+// JWT credentials (typ credential+jwt), which users create for apps to
+// exchange at the token endpoint, are minted here too; checking one
+// matches it against its stored SHA-256, so it outlives the rotation of
+// the key that signed it.
+//
 // Signing uses the active keys of the keys package's current Set, with one
 // go-jose signer per key and token type kept until the Set changes, so a
 // token costs one JSON encoding and one signature. Verification trusts

@@ -12,11 +12,16 @@ const (
 	pageLogout       = "logout"
 	pageSignedOut    = "signedout"
 	pageAccount      = "account"
+
+	pageNewCredential     = "credential-new"
+	pageCredentialCreated = "credential-created"
+	pageRevokeCredential  = "credential-revoke"
 )
 
 // allPages must each have a template; New fails otherwise.
 var allPages = []string{
 	pageSignIn, pageOrganization, pageConsent, pageDenied, pageError, pageLogout, pageSignedOut, pageAccount,
+	pageNewCredential, pageCredentialCreated, pageRevokeCredential,
 }
 
 // Field is a hidden form field a page carries back to the server.
@@ -55,6 +60,9 @@ type Organization struct {
 	Name  string
 	Slug  string
 	Error string
+	// Hidden fields carry where the user was going (an app's Connect
+	// link).
+	Hidden []Field
 }
 
 func (Organization) template() string { return pageOrganization }
@@ -129,20 +137,26 @@ type SignedOut struct {
 
 func (SignedOut) template() string { return pageSignedOut }
 
-// Account is a user's own page: sessions and authorized applications.
+// Account is a user's own page: sessions, authorized applications and
+// JWT credentials.
 type Account struct {
 	Name     string
 	Username string
 	Email    string
 	// Notice confirms the last action, announced politely.
-	Notice   string
-	Sessions []AccountSession
-	Apps     []AccountApp
+	Notice      string
+	Sessions    []AccountSession
+	Apps        []AccountApp
+	Credentials []AccountCredential
 
 	RevokeSessionAction     string
 	RevokeAppAction         string
 	SignOutAction           string
 	SignOutEverywhereAction string
+	// NewCredentialURL opens the form that creates a JWT credential;
+	// RevokeCredentialAction is where a credential's revoke button posts.
+	NewCredentialURL       string
+	RevokeCredentialAction string
 }
 
 func (Account) template() string { return pageAccount }

@@ -88,14 +88,52 @@ var goldenPages = []struct {
 			{ID: "s1", Current: true, SignedIn: signedIn, LastSeen: lastSeen, IP: "192.0.2.1", Device: "Firefox on Linux"},
 			{ID: "s2", SignedIn: signedIn.Add(-48 * time.Hour), LastSeen: lastSeen.Add(-24 * time.Hour)},
 		},
-		Apps:                []AccountApp{{Client: "c1", Name: "CRM & Co", Since: signedIn, Scopes: []ScopeLine{{"openid", "Sign you in with your account"}}}},
+		Apps: []AccountApp{{Client: "c1", Name: "CRM & Co", Since: signedIn, Scopes: []ScopeLine{{"openid", "Sign you in with your account"}}}},
+		Credentials: []AccountCredential{
+			{ID: "jc1", Name: "CRM <sync>", Apps: []CredentialApp{{"gth_ci_crm", "CRM & Co"}, {"gth_ci_gone", ""}},
+				Created: signedIn, Expires: signedIn.Add(90 * 24 * time.Hour), LastUsed: lastSeen},
+			{ID: "jc2", Name: "Old backup", AnyApp: true, Created: signedIn.Add(-400 * 24 * time.Hour), Expires: signedIn.Add(-35 * 24 * time.Hour), Expired: true},
+		},
 		RevokeSessionAction: "/account/sessions/revoke", RevokeAppAction: "/account/apps/revoke",
 		SignOutAction: "/oauth/logout/confirm", SignOutEverywhereAction: "/account/sign-out-everywhere",
+		NewCredentialURL: "/account/credentials/new", RevokeCredentialAction: "/account/credentials/revoke",
 	}}},
 	{"account-empty", Page{Title: "Your account", Brand: plain, Data: Account{
 		Username: "bo", Sessions: []AccountSession{{ID: "s1", Current: true, SignedIn: signedIn, LastSeen: lastSeen}},
 		RevokeSessionAction: "/account/sessions/revoke", RevokeAppAction: "/account/apps/revoke",
 		SignOutAction: "/oauth/logout/confirm", SignOutEverywhereAction: "/account/sign-out-everywhere",
+		NewCredentialURL: "/account/credentials/new", RevokeCredentialAction: "/account/credentials/revoke",
+	}}},
+	{"organization-return", Page{Title: "Sign in to your account", Brand: plain, Data: Organization{
+		Action: "/account/credentials/new", Name: "organization",
+		Hidden: []Field{{"client_id", "gth_ci_\"crm\""}},
+	}}},
+	{"credential-new", Page{Title: "Create a JWT credential", Brand: acme, Data: NewCredential{
+		Action: "/t/acme/account/credentials", CancelURL: "/t/acme/account", OrganizationName: "Acme <Corp>",
+		ConnectApp: "CRM & Co", Name: "CRM & Co", Expires: "90", MinDate: "2026-11-04", MaxDate: "2027-11-03",
+		Audience: "clients", ClientIDs: "gth_ci_crm", Apps: []CredentialApp{{"gth_ci_crm", "CRM & Co"}},
+	}}},
+	{"credential-new-errors", Page{Title: "Create a JWT credential", Brand: plain, Data: NewCredential{
+		Action: "/account/credentials", CancelURL: "/account", OrganizationName: "Acme",
+		Notice:  "The application that sent you here is not registered in Acme.",
+		Errors:  []string{"Give the credential a name.", "<b>gth_ci_x</b> is not an application of Acme."},
+		Expires: "date", ExpiresOn: "2026-10-01", MinDate: "2026-11-04", MaxDate: "2027-11-03",
+		Audience: "clients", ClientIDs: "<b>gth_ci_x</b>",
+	}}},
+	{"credential-created", Page{Title: "Your new JWT credential", Brand: acme, Data: CredentialCreated{
+		Name: "CRM & Co", Value: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", Expires: signedIn.Add(90 * 24 * time.Hour),
+		Apps: []CredentialApp{{"gth_ci_crm", "CRM & Co"}}, OrganizationName: "Acme <Corp>",
+		TokenEndpoint: "https://id.example.com/t/acme/oauth/token", GrantType: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+		AccountURL: "/t/acme/account",
+	}}},
+	{"credential-created-any", Page{Title: "Your new JWT credential", Brand: plain, Data: CredentialCreated{
+		Name: "Backup", Value: "a.b.c", Expires: signedIn, AnyApp: true, OrganizationName: "Acme",
+		TokenEndpoint: "https://id.example.com/oauth/token", GrantType: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+		AccountURL: "/account",
+	}}},
+	{"credential-revoke", Page{Title: "Revoke this credential?", Brand: acme, Data: RevokeCredential{
+		Action: "/account/credentials/revoke", Hidden: []Field{{"credential", "jc1"}, {"confirm", "yes"}},
+		Name: "CRM <sync>", Apps: []CredentialApp{{"gth_ci_crm", "CRM & Co"}}, Expires: signedIn, CancelURL: "/account",
 	}}},
 }
 
