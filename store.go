@@ -135,6 +135,9 @@ type TokenStore interface {
 	RedeemAuthCode(ctx context.Context, hash []byte, now time.Time,
 		issue func(*AuthCode) (*Grant, *RefreshToken, error)) (*AuthCode, error)
 
+	// CreateGrant stores a grant. One made with a JWT credential is
+	// ECONFLICT when the credential is revoked, checked so that a grant
+	// never survives a revocation racing its creation.
 	CreateGrant(ctx context.Context, g *Grant) error
 	GetGrant(ctx context.Context, tenantID, id string) (*Grant, error)
 	// RevokeGrant marks the grant and all its refresh tokens revoked, in one

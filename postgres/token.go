@@ -154,7 +154,28 @@ func insertGrant(ctx context.Context, q querier, g *gatehouse.Grant) error {
 // not exist.
 func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 	s.stampGrant(g, s.now())
-	return dbError("create grant", insertGrant(ctx, s.pool, g))
+	if g.JWTCredentialID == "" {
+		return dbError("create grant", insertGrant(ctx, s.pool, g))
+	}
+	// A grant made with a JWT credential must not outlive a revocation that
+	// races it: FOR SHARE waits for a revocation in flight (it updates the
+	// credential row first) and then reads its outcome; a revocation that
+	// comes after waits for this transaction and then finds the grant.
+	return s.inTx(ctx, "create grant", func(tx pgx.Tx) error {
+		var revoked bool
+		err := tx.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM jwt_credentials
+			WHERE tenant_id = $1 AND id = $2 FOR SHARE`, g.TenantID, g.JWTCredentialID).Scan(&revoked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("JWT credential")
+		}
+		if err != nil {
+			return err
+		}
+		if revoked {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "the JWT credential is revoked")
+		}
+		return insertGrant(ctx, tx, g)
+	})
 }
 
 // GetGrant returns the grant whatever its state, ENOTFOUND if the tenant

@@ -142,7 +142,25 @@ func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, g *gatehouse.Grant)
 // CreateGrant stores a grant. ECONFLICT when the id is taken, ENOTFOUND
 // when the client, user or JWT credential is not in the tenant.
 func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, g) })
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if g.JWTCredentialID != "" {
+			// Checked in the write transaction, which revocations also
+			// take, so a grant never outlives a revocation that races it.
+			var revoked sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM jwt_credentials WHERE tenant_id = ? AND id = ?`,
+				g.TenantID, g.JWTCredentialID).Scan(&revoked)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("credential not found")
+			}
+			if err != nil {
+				return err
+			}
+			if revoked.Valid {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "the JWT credential is revoked")
+			}
+		}
+		return s.insertGrant(ctx, tx, g)
+	})
 	return fail("create grant", err, "client, user or credential not found", tokenConflicts)
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ func credentialCases() []testCase {
 		{"InstallKey/ConcurrentRotate", testInstallKeyConcurrentRotate},
 		{"JWTCredential/Lifecycle", testJWTCredentialLifecycle},
 		{"JWTCredential/RevokeGrants", testJWTCredentialRevokeGrants},
+		{"JWTCredential/RevokeRacesGrant", testJWTCredentialRevokeRacesGrant},
 	}
 }
 
@@ -304,4 +306,54 @@ func testJWTCredentialRevokeGrants(t *testing.T, s gatehouse.Store) {
 		t.Errorf("RevokeGrantsByCredential again: got %d, want 0", n)
 	}
 	checkGrantRevoked(t, s, plain, false)
+}
+
+// testJWTCredentialRevokeRacesGrant checks that a grant made with a
+// credential never survives a revocation: a grant for a revoked credential
+// is refused, and grants created while a revocation runs are either refused
+// or revoked by it.
+func testJWTCredentialRevokeRacesGrant(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	w := newTokenWorld(t, s)
+	now := t0()
+	newGrant := func(cred *gatehouse.JWTCredential) *gatehouse.Grant {
+		return &gatehouse.Grant{TenantID: w.tenant.ID, Client: w.client.ID, UserID: w.user.ID,
+			JWTCredentialID: cred.ID, Scopes: []string{"openid"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+	revoked := newJWTCredential(w.user, now)
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, revoked))
+	must(t, "RevokeJWTCredential", s.RevokeJWTCredential(ctx, w.tenant.ID, revoked.ID, now))
+	wantCode(t, "CreateGrant with a revoked credential", s.CreateGrant(ctx, newGrant(revoked)), gatehouse.ECONFLICT)
+
+	cred := newJWTCredential(w.user, now)
+	must(t, "CreateJWTCredential", s.CreateJWTCredential(ctx, cred))
+	const n = 16
+	grants := make([]*gatehouse.Grant, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		grants[i] = newGrant(cred)
+		wg.Go(func() {
+			<-start
+			errs[i] = s.CreateGrant(ctx, grants[i])
+		})
+	}
+	var revokeErr error
+	wg.Go(func() {
+		<-start
+		revokeErr = s.RevokeJWTCredential(ctx, w.tenant.ID, cred.ID, now)
+	})
+	close(start)
+	wg.Wait()
+	must(t, "RevokeJWTCredential while grants are created", revokeErr)
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			checkGrantRevoked(t, s, grants[i], true)
+		case gatehouse.IsCode(err, gatehouse.ECONFLICT):
+		default:
+			t.Errorf("CreateGrant %d racing a revocation: got %v, want success (then revoked) or ECONFLICT", i, err)
+		}
+	}
 }
