@@ -10,10 +10,15 @@
 // matches it against its stored SHA-256, so it outlives the rotation of
 // the key that signed it.
 //
+// SDK runtime tokens (typ runtime+jwt, audience urn:gatehouse:runtime) are
+// minted and checked by Runtime with the runtime-purpose keys only, so a
+// runtime token never verifies as an OAuth token, nor the reverse.
+//
 // Signing uses the active keys of the keys package's current Set, with one
 // go-jose signer per key and token type kept until the Set changes, so a
-// token costs one JSON encoding and one signature. Verification trusts
-// only published OAuth-purpose keys and an explicit algorithm allow-list.
+// token costs one JSON encoding and one signature. Verification trusts only
+// published keys of the token's own purpose and an explicit algorithm
+// allow-list.
 //
 // It depends on the gatehouse domain, keys, internal/secret and go-jose;
 // it must not import net/http, a concrete store or any handler package:
