@@ -20,6 +20,10 @@ const (
 	APIScopeTenantRead         = "tenant.settings.read"
 	APIScopeTenantWrite        = "tenant.settings.write"
 	APIScopeAuditRead          = "audit.read"
+	// The platform scopes work only for keys of a tenant marked as the
+	// platform's own (TenantStore.SetPlatformAdmin).
+	APIScopePlatformTenantsRead  = "platform.tenants.read"
+	APIScopePlatformTenantsWrite = "platform.tenants.write"
 )
 
 // APIScopes lists every scope a server API key may hold.
@@ -32,7 +36,14 @@ func APIScopes() []string {
 		APIScopeConnectorsRead, APIScopeConnectorsWrite,
 		APIScopeTenantRead, APIScopeTenantWrite,
 		APIScopeAuditRead,
+		APIScopePlatformTenantsRead, APIScopePlatformTenantsWrite,
 	}
+}
+
+// IsPlatformScope reports whether an API key scope acts on the platform
+// rather than on the key's own tenant.
+func IsPlatformScope(scope string) bool {
+	return scope == APIScopePlatformTenantsRead || scope == APIScopePlatformTenantsWrite
 }
 
 // APIKey is a tenant's server API key: a high-entropy secret held only by

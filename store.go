@@ -41,6 +41,13 @@ type TenantStore interface {
 	GetTenantByDomain(ctx context.Context, host string) (*Tenant, error)
 	ListTenants(ctx context.Context, opt ListOptions) ([]*Tenant, string, error)
 	UpdateTenant(ctx context.Context, t *Tenant) error
+	// SetPlatformAdmin marks (or unmarks) a tenant as the platform's own:
+	// its API keys may then list and create tenants. ENOTFOUND for an
+	// unknown tenant.
+	SetPlatformAdmin(ctx context.Context, tenantID string, on bool) error
+	// IsPlatformAdmin reports whether the tenant is so marked; an unknown
+	// tenant is not.
+	IsPlatformAdmin(ctx context.Context, tenantID string) (bool, error)
 }
 
 // UserStore keeps users and their roles.
@@ -146,6 +153,9 @@ type TokenStore interface {
 	// RevokeGrantsByCredential revokes every grant made with a JWT
 	// credential and returns how many.
 	RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error)
+	// RevokeUserGrants revokes every grant of a user, with their refresh
+	// tokens, in one transaction, and returns how many grants it revoked.
+	RevokeUserGrants(ctx context.Context, tenantID, userID string, at time.Time) (int, error)
 
 	// CreateRefreshToken stores a refresh token whose grant already exists.
 	// The store caps the token's ExpiresAt at its grant's ExpiresAt (and
@@ -261,6 +271,42 @@ type AuditStore interface {
 	AuditTenants(ctx context.Context) ([]string, error)
 }
 
+// AssetStore keeps files the management API accepts and Gatehouse serves
+// from its own origin: the logos of clients.
+type AssetStore interface {
+	// PutClientAsset creates or replaces the asset a.Name of the client
+	// a.Client in a.TenantID, setting UpdatedAt when it is zero. ENOTFOUND
+	// when the client is not in that tenant.
+	PutClientAsset(ctx context.Context, a *ClientAsset) error
+	// GetClientAsset returns an asset by the client's registration id,
+	// whatever its tenant (the id names it): ENOTFOUND when there is none.
+	GetClientAsset(ctx context.Context, clientID, name string) (*ClientAsset, error)
+	// DeleteClientAsset removes an asset: ENOTFOUND when the tenant's
+	// client has none of that name. Deleting a client deletes its assets.
+	DeleteClientAsset(ctx context.Context, tenantID, clientID, name string) error
+}
+
+// PasswordTokenStore keeps the single-use links with which users set a
+// password.
+type PasswordTokenStore interface {
+	// PutPasswordToken stores t as its user's only token, deleting any
+	// earlier one in the same transaction. ENOTFOUND when the user is not
+	// in t.TenantID; ECONFLICT when the hash is taken.
+	PutPasswordToken(ctx context.Context, t *PasswordToken) error
+	// GetPasswordToken finds a token by the SHA-256 of its value, whatever
+	// its tenant (the value names it): ENOTFOUND when unknown or expired
+	// at now.
+	GetPasswordToken(ctx context.Context, hash []byte, now time.Time) (*PasswordToken, error)
+	// ConsumePasswordToken deletes the token with this hash and returns
+	// it: ENOTFOUND when unknown or expired at now. Of concurrent calls
+	// with one hash, exactly one succeeds.
+	ConsumePasswordToken(ctx context.Context, hash []byte, now time.Time) (*PasswordToken, error)
+	// DeletePasswordTokens deletes a user's tokens, when a password is set
+	// another way or the account is disabled. Deleting none is not an
+	// error. Deleting a user deletes its tokens.
+	DeletePasswordTokens(ctx context.Context, tenantID, userID string) error
+}
+
 // SweepResult counts the rows one sweep deleted.
 type SweepResult struct {
 	AuthRequests  int
@@ -302,6 +348,8 @@ type Store interface {
 	ConnectorStore
 	SigningKeyStore
 	AuditStore
+	AssetStore
+	PasswordTokenStore
 	Sweeper
 	// Ping checks that the store can serve (readiness).
 	Ping(ctx context.Context) error

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/server"
@@ -17,16 +19,19 @@ import (
 
 // API serves the management REST API under /api/v1: JSON in and out,
 // authenticated by a server API key (and, for the dashboard, a session).
-// Three endpoints take no credential by design: a widget's public settings
-// (by install key), runtime token verification and the runtime JWKS.
+// A few endpoints take no credential by design: the OpenAPI document, a
+// widget's public settings (by install key), runtime token verification,
+// the runtime JWKS, and the client logos served from our origin.
 type API struct {
 	svc *Service
 	log *slog.Logger
 
-	runtime     *token.Runtime
-	events      EventRecorder
-	verifyLimit ipLimiter
-	tenants     tenantStatus
+	runtime       *token.Runtime
+	events        EventRecorder
+	verifyLimit   ipLimiter
+	tenants       tenantStatus
+	tenantChanged func()
+	openapi       []byte
 }
 
 // APIOptions are the dependencies of an API.
@@ -39,6 +44,11 @@ type APIOptions struct {
 	// Events records the minting of runtime tokens without waiting; nil
 	// records through the Service's Auditor, waiting for each event.
 	Events EventRecorder
+	// TenantChanged is called after a tenant's settings change through the
+	// API (its name, branding or custom domains), so that caches of
+	// tenants (the server's issuer resolution) drop their copy at once.
+	// Nil does nothing: caches then expire on their own.
+	TenantChanged func()
 }
 
 // NewAPI returns the API over a Service.
@@ -49,19 +59,32 @@ func NewAPI(o APIOptions) *API {
 	if o.Events == nil && o.Service != nil {
 		o.Events = auditorRecorder{audit: o.Service.audit, log: o.Logger}
 	}
-	return &API{svc: o.Service, log: o.Logger, runtime: o.Runtime, events: o.Events}
+	if o.TenantChanged == nil {
+		o.TenantChanged = func() {}
+	}
+	return &API{svc: o.Service, log: o.Logger, runtime: o.Runtime, events: o.Events, tenantChanged: o.TenantChanged,
+		openapi: OpenAPI()}
 }
 
 // Router is where the API registers its endpoints: the server's API route
-// class.
+// class, its variant for raw uploads, and the page class for the assets
+// browsers load from our origin.
 type Router interface {
 	HandleAPI(pattern string, h http.Handler)
+	HandleAPIUpload(pattern string, h http.Handler)
+	HandlePage(pattern string, h http.Handler)
 }
 
 // Register adds every endpoint of the API to r.
 func (api *API) Register(r Router) {
+	r.HandleAPI("GET /api/v1/openapi.json", http.HandlerFunc(api.serveOpenAPI))
+	api.registerClients(r)
+	api.registerUsers(r)
+	api.registerTenant(r)
+	api.registerAudit(r)
 	r.HandleAPI("GET /api/v1/apikeys", api.endpoint(gatehouse.APIScopeAPIKeysRead, api.listAPIKeys))
 	r.HandleAPI("POST /api/v1/apikeys", api.endpoint(gatehouse.APIScopeAPIKeysWrite, api.createAPIKey))
+	r.HandleAPI("GET /api/v1/apikeys/{id}", api.endpoint(gatehouse.APIScopeAPIKeysRead, api.getAPIKey))
 	r.HandleAPI("DELETE /api/v1/apikeys/{id}", api.endpoint(gatehouse.APIScopeAPIKeysWrite, api.revokeAPIKey))
 	api.registerInstall(r)
 	if api.runtime != nil {
@@ -100,7 +123,7 @@ func (api *API) authenticate(r *http.Request) (*Caller, error) {
 		TenantID: k.TenantID,
 		Scopes:   k.Scopes,
 		APIKey:   k,
-		Actor:    Actor{ID: "apikey:" + k.ID, IP: clientIP(r), UserAgent: r.UserAgent()},
+		Actor:    Actor{ID: "apikey:" + k.ID, IP: clientIP(r), UserAgent: userAgent(r)},
 	}, nil
 }
 
@@ -108,6 +131,17 @@ func (api *API) authenticate(r *http.Request) (*Caller, error) {
 // send.
 func fromBrowser(r *http.Request) bool {
 	return r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Sec-Fetch-Mode") != ""
+}
+
+// maxUserAgent bounds what the audit log keeps of a User-Agent header.
+const maxUserAgent = 256
+
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return strings.ToValidUTF8(ua, "")
 }
 
 func clientIP(r *http.Request) string {
@@ -118,14 +152,13 @@ func clientIP(r *http.Request) string {
 }
 
 // endpoint wraps a handler with authentication, the scope check and error
-// rendering. fn writes its success response; an error it returns is
-// rendered as the API's JSON error.
+// rendering. The key must belong to the tenant of the issuer the request
+// came to (any tenant at the platform issuer), and its tenant must be
+// active. fn writes its success response; an error it returns is rendered
+// as the API's JSON error.
 func (api *API) endpoint(scope string, fn func(w http.ResponseWriter, r *http.Request, c *Caller) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := api.authenticate(r)
-		if err == nil && !slices.Contains(c.Scopes, scope) {
-			err = gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key lacks the %s scope", scope)
-		}
+		c, err := api.caller(r, scope)
 		if err == nil {
 			server.AddLogAttrs(r.Context(), slog.String("actor", c.Actor.ID))
 			err = fn(w, r, c)
@@ -134,6 +167,48 @@ func (api *API) endpoint(scope string, fn func(w http.ResponseWriter, r *http.Re
 			api.writeError(w, r, err)
 		}
 	})
+}
+
+// platformEndpoint is endpoint for the platform's operations: the key's
+// tenant must also be marked as the platform's own.
+func (api *API) platformEndpoint(scope string, fn func(w http.ResponseWriter, r *http.Request, c *Caller) error) http.Handler {
+	return api.endpoint(scope, func(w http.ResponseWriter, r *http.Request, c *Caller) error {
+		ok, err := api.svc.store.IsPlatformAdmin(r.Context(), c.TenantID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key's tenant does not administer the platform")
+		}
+		return fn(w, r, c)
+	})
+}
+
+// caller authenticates the request and checks that it may act with scope.
+func (api *API) caller(r *http.Request, scope string) (*Caller, error) {
+	c, err := api.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.Scopes, scope) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key lacks the %s scope", scope)
+	}
+	ctx := r.Context()
+	iss, ok := gatehouse.IssuerFrom(ctx)
+	if !ok {
+		return nil, gatehouse.Errorf(gatehouse.EINTERNAL, "no issuer resolved for the request")
+	}
+	if !iss.Admits(c.TenantID) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key belongs to another tenant than this issuer")
+	}
+	active, err := api.tenants.active(ctx, api.svc.store, c.TenantID, api.svc.clock())
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "the tenant is disabled")
+	}
+	return c, nil
 }
 
 // errorDoc is the body of every API error: a stable code, a message safe to
@@ -169,15 +244,34 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case errPrecondition:
 		return http.StatusPreconditionFailed
+	case errPreconditionRequired:
+		return http.StatusPreconditionRequired
+	case errTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }
 
 // API-only error codes.
 const (
-	errMalformed    = "malformed"           // the body is not the JSON the endpoint takes
-	errPrecondition = "precondition_failed" // If-Match did not match the current ETag
+	errMalformed            = "malformed"              // the body is not the JSON the endpoint takes
+	errPrecondition         = "precondition_failed"    // If-Match did not match the current ETag
+	errPreconditionRequired = "precondition_required"  // a change that needs If-Match came without one
+	errTooLarge             = "too_large"              // an upload is over its size limit
+	errUnsupportedMedia     = "unsupported_media_type" // an upload is not of a type the endpoint takes
+	errRateLimited          = "rate_limited"           // too many requests from one address
 )
+
+// ErrorCodes lists every code an API error may carry, for the docs.
+func ErrorCodes() []string {
+	return []string{
+		gatehouse.EINVALID, errMalformed, gatehouse.EUNAUTHORIZED, gatehouse.EFORBIDDEN, gatehouse.ENOTFOUND,
+		gatehouse.ECONFLICT, errPrecondition, errPreconditionRequired, errTooLarge, errUnsupportedMedia,
+		errRateLimited, gatehouse.EINTERNAL, gatehouse.EUNAVAILABLE, gatehouse.ENOTSUPPORTED,
+	}
+}
 
 func (api *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := gatehouse.ErrorCode(err)
@@ -223,9 +317,9 @@ func decodeJSON(r *http.Request, v any) error {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &typ):
+		case errors.As(err, &typ) && typ.Field != "":
 			return &gatehouse.Error{Code: gatehouse.EINVALID, Message: typ.Field + ": has the wrong type",
-				Fields: []gatehouse.FieldError{{Field: typ.Field, Message: "must be a " + typ.Type.String()}}}
+				Fields: []gatehouse.FieldError{{Field: typ.Field, Message: "must be " + jsonType(typ.Type)}}}
 		case errors.As(err, &syn):
 			msg = "the body is not valid JSON (at byte " + strconv.FormatInt(syn.Offset, 10) + ")"
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -239,6 +333,34 @@ func decodeJSON(r *http.Request, v any) error {
 		return &gatehouse.Error{Code: errMalformed, Message: "the body must hold one JSON object"}
 	}
 	return nil
+}
+
+// jsonType names the JSON value a Go type decodes from, for a message.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct:
+		if t == reflect.TypeFor[time.Time]() {
+			return "a time such as 2026-11-05T09:30:00Z"
+		}
+		return "an object"
+	case reflect.Map:
+		return "an object"
+	}
+	return "of another type"
 }
 
 // page reads ?limit= and ?cursor=.

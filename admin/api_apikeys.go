@@ -47,17 +47,35 @@ func (api *API) listAPIKeys(w http.ResponseWriter, r *http.Request, c *Caller) e
 	return nil
 }
 
-func (api *API) createAPIKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	var in struct {
-		Name       string   `json:"name"`
-		Scopes     []string `json:"scopes"`
-		TTLSeconds int64    `json:"ttl_seconds"`
+func (api *API) getAPIKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	k, err := api.svc.APIKey(r.Context(), c.TenantID, r.PathValue("id"))
+	if err != nil {
+		return err
 	}
+	writeJSON(w, http.StatusOK, NewAPIKeyDoc(k, ""))
+	return nil
+}
+
+// APIKeyBody is the body of POST /api/v1/apikeys.
+type APIKeyBody struct {
+	Name       string   `json:"name" doc:"Tells the keys apart."`
+	Scopes     []string `json:"scopes" doc:"What the key may do; see the security scheme for each endpoint's scope."`
+	TTLSeconds int64    `json:"ttl_seconds,omitempty" doc:"Lifetime in seconds; 0 or absent: until revoked."`
+}
+
+func (api *API) createAPIKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var in APIKeyBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	k, value, err := api.svc.CreateAPIKey(r.Context(), c.Actor, c.TenantID,
-		APIKeyInput{Name: in.Name, Scopes: in.Scopes, TTL: time.Duration(in.TTLSeconds) * time.Second})
+	var p gatehouse.Problems
+	ttl := seconds(&p, "ttl_seconds", in.TTLSeconds)
+	if in.TTLSeconds < 0 {
+		ttl = -1 // reported by CreateAPIKey with the other fields
+	} else if err := p.Err(); err != nil {
+		return err
+	}
+	k, value, err := api.svc.CreateAPIKey(r.Context(), c.Actor, c.TenantID, APIKeyInput{Name: in.Name, Scopes: in.Scopes, TTL: ttl})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ const installMaxAge = time.Minute
 func (api *API) registerInstall(r Router) {
 	r.HandleAPI("GET /api/v1/installkeys", api.endpoint(gatehouse.APIScopeTenantRead, api.listInstallKeys))
 	r.HandleAPI("POST /api/v1/installkeys", api.endpoint(gatehouse.APIScopeTenantWrite, api.createInstallKey))
+	r.HandleAPI("GET /api/v1/installkeys/{id}", api.endpoint(gatehouse.APIScopeTenantRead, api.getInstallKey))
 	r.HandleAPI("POST /api/v1/installkeys/{id}/rotate", api.endpoint(gatehouse.APIScopeTenantWrite, api.rotateInstallKey))
 	r.HandleAPI("DELETE /api/v1/installkeys/{id}", api.endpoint(gatehouse.APIScopeTenantWrite, api.revokeInstallKey))
 	r.HandleAPI("GET /api/v1/install/{key}", http.HandlerFunc(api.serveInstall))
@@ -51,9 +52,30 @@ func (api *API) listInstallKeys(w http.ResponseWriter, r *http.Request, c *Calle
 	return nil
 }
 
+func (api *API) getInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	keys, err := api.svc.ListInstallKeys(r.Context(), c.TenantID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID == r.PathValue("id") {
+			writeJSON(w, http.StatusOK, NewInstallKeyDoc(k))
+			return nil
+		}
+	}
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "install key not found")
+}
+
 // decodeEmpty accepts an absent body or an empty JSON object, for
 // endpoints that take no parameters but may be sent "{}".
 func decodeEmpty(r *http.Request) error {
+	var none struct{}
+	return decodeEmptyOr(r, &none)
+}
+
+// decodeEmptyOr decodes a JSON object into v, and accepts an absent body
+// as one with every field left out.
+func decodeEmptyOr(r *http.Request, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody))
 	if err != nil {
 		return &gatehouse.Error{Code: errMalformed, Message: "the body could not be read"}
@@ -62,8 +84,7 @@ func decodeEmpty(r *http.Request) error {
 		return nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
-	var none struct{}
-	return decodeJSON(r, &none)
+	return decodeJSON(r, v)
 }
 
 func (api *API) createInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {

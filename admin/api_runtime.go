@@ -72,14 +72,14 @@ func (api *API) registerRuntime(r Router) {
 // RuntimeTokenInput is the body of POST /api/v1/runtime/tokens.
 type RuntimeTokenInput struct {
 	// ExternalID is the tenant's own id for the end user (required).
-	ExternalID string `json:"external_id"`
+	ExternalID string `json:"external_id" doc:"The tenant's own id for the end user: 1-255 characters, no control characters."`
 	// DisplayName is shown to other participants (optional).
-	DisplayName string `json:"display_name"`
+	DisplayName string `json:"display_name,omitempty" doc:"Shown to other participants; at most 200 characters."`
 	// Services are the SDK services the session may use: at least one of
 	// token.RuntimeServices.
-	Services []string `json:"services"`
+	Services []string `json:"services" doc:"SDK services the session may use: chat, audio, video, ai, reports."`
 	// TTLSeconds is the lifetime; nil means token.DefaultRuntimeTokenTTL.
-	TTLSeconds *int64 `json:"ttl_seconds"`
+	TTLSeconds *int64 `json:"ttl_seconds,omitempty" doc:"Lifetime in seconds, 60 to 3600; default 900."`
 }
 
 // validate reports every invalid field (EINVALID) and returns the
@@ -209,6 +209,11 @@ func (api *API) mintRuntimeToken(w http.ResponseWriter, r *http.Request, c *Call
 	return nil
 }
 
+// RuntimeVerifyInput is the body of POST /api/v1/runtime/tokens/verify.
+type RuntimeVerifyInput struct {
+	Token string `json:"token" doc:"The runtime token to check."`
+}
+
 // RuntimeTokenInfo is the answer of the verify endpoint: Active alone when
 // the token is not valid here, the claims as well when it is.
 type RuntimeTokenInfo struct {
@@ -232,13 +237,11 @@ type RuntimeTokenInfo struct {
 func (api *API) verifyRuntimeToken(w http.ResponseWriter, r *http.Request) {
 	if !api.verifyLimit.allow(server.ClientIP(r.Context()), api.svc.clock()) {
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, errorDoc{Error: errorBody{Code: "rate_limited",
+		writeJSON(w, http.StatusTooManyRequests, errorDoc{Error: errorBody{Code: errRateLimited,
 			Message: "too many verify requests from this address; verify runtime tokens locally with the runtime JWKS"}})
 		return
 	}
-	var in struct {
-		Token string `json:"token"`
-	}
+	var in RuntimeVerifyInput
 	err := decodeJSON(r, &in)
 	if err == nil && in.Token == "" {
 		err = &gatehouse.Error{Code: gatehouse.EINVALID, Message: "token: is required",

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,9 +41,22 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, tenantID string, in
 	p.Merge("", k.Validate())
 	switch {
 	case in.TTL < 0:
-		p.Add("ttl", "must not be negative")
+		p.Add("ttl_seconds", "must not be negative")
 	case in.TTL > 0:
 		k.ExpiresAt = now.Add(in.TTL)
+	}
+	if slices.ContainsFunc(k.Scopes, gatehouse.IsPlatformScope) {
+		platform, err := s.store.IsPlatformAdmin(ctx, tenantID)
+		if err != nil {
+			return nil, "", err
+		}
+		if !platform {
+			for i, sc := range k.Scopes {
+				if gatehouse.IsPlatformScope(sc) {
+					p.Add("scopes["+itoa(i)+"]", "is only for keys of the platform's own tenant")
+				}
+			}
+		}
 	}
 	if err := p.Err(); err != nil {
 		return nil, "", err
@@ -60,6 +74,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, tenantID string, in
 // ListAPIKeys pages through a tenant's API keys.
 func (s *Service) ListAPIKeys(ctx context.Context, tenantID string, opt gatehouse.ListOptions) ([]*gatehouse.APIKey, string, error) {
 	return s.store.ListAPIKeys(ctx, tenantID, opt)
+}
+
+// APIKey returns the tenant's API key with id. Errors: ENOTFOUND.
+func (s *Service) APIKey(ctx context.Context, tenantID, id string) (*gatehouse.APIKey, error) {
+	return s.store.GetAPIKey(ctx, tenantID, id)
 }
 
 // RevokeAPIKey stops a key at once. Errors: ENOTFOUND.

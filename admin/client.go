@@ -2,8 +2,10 @@ package admin
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
@@ -25,8 +27,9 @@ func (s *Service) CreateClient(ctx context.Context, a Actor, tenantID string, c 
 	c.ID = ""
 	c.TenantID = tenantID
 	c.Credentials = nil
+	raw := *c
 	c.ApplyDefaults()
-	if err := c.Validate(s.catalog); err != nil {
+	if err := inRequestOrder(&raw, c).Validate(s.catalog); err != nil {
 		return nil, nil, err
 	}
 	issued := s.newCredential(c, gatehouse.ClientCredentialDefaultName)
@@ -68,16 +71,19 @@ func (s *Service) Client(ctx context.Context, tenantID, ref string) (*gatehouse.
 		c   *gatehouse.Client
 		err error
 	)
-	if gatehouse.IsUUID(ref) {
+	switch {
+	case !plausibleRef(ref):
+		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "not found")
+	case gatehouse.IsUUID(ref):
 		c, err = s.store.GetClient(ctx, tenantID, ref)
-	} else {
+	default:
 		c, err = s.store.GetClientByClientID(ctx, ref)
 		if err == nil && c.TenantID != tenantID {
 			c, err = nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "not found")
 		}
 	}
 	if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
-		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "client %q not found in this tenant", ref)
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "client %q not found in this tenant", truncateRunes(ref, 100))
 	}
 	return c, err
 }
@@ -117,4 +123,355 @@ func (s *Service) RotateClientSecret(ctx context.Context, a Actor, tenantID, ref
 	}
 	c, err = s.store.GetClient(ctx, tenantID, c.ID)
 	return c, issued, err
+}
+
+// maxClientCredentials bounds a client's credentials: rotation needs two
+// or three at once, and each is checked on every token request.
+const maxClientCredentials = 20
+
+// ReplaceClient replaces the settings of the tenant's client with those of
+// in: every field but its id, tenant, type and credentials, defaults
+// filling what in leaves unset (an empty type keeps the current one, which
+// cannot change). match, when not nil, must name the client's current
+// revision, so a change the caller never saw is not overwritten. Errors:
+// ENOTFOUND, errPrecondition (the revision moved on), EINVALID naming each
+// field.
+func (s *Service) ReplaceClient(ctx context.Context, a Actor, tenantID, ref string, in *gatehouse.Client, match IfMatch) (*gatehouse.Client, error) {
+	for attempt := 1; ; attempt++ {
+		cur, err := s.Client(ctx, tenantID, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !match.matches(cur.Revision) {
+			return nil, staleError("client", cur.Revision)
+		}
+		next := *in
+		next.ID, next.TenantID, next.Credentials = cur.ID, cur.TenantID, cur.Credentials
+		next.CreatedAt, next.UpdatedAt, next.Revision = cur.CreatedAt, cur.UpdatedAt, cur.Revision
+		if next.Type == "" {
+			next.Type = cur.Type
+		}
+		raw := next
+		next.ApplyDefaults()
+		var p gatehouse.Problems
+		if next.Type != cur.Type {
+			p.Add("type", "cannot change once the client is registered; register a new client instead")
+		}
+		p.Merge("", inRequestOrder(&raw, &next).Validate(s.catalog))
+		if err := p.Err(); err != nil {
+			return nil, err
+		}
+		changed := changedFields(NewClientDoc(cur, nil), NewClientDoc(&next, nil), "credentials", "updated_at", "created_at")
+		if len(changed) == 0 {
+			return cur, nil // nothing to write, nothing to audit
+		}
+		err = s.store.UpdateClient(ctx, &next)
+		if gatehouse.IsCode(err, gatehouse.ECONFLICT) {
+			if match.conditional() {
+				return nil, errStaleRace("client")
+			}
+			if attempt < 3 {
+				continue
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.record(ctx, a, tenantID, "client.update", "client:"+next.ID,
+			map[string]string{"fields": strings.Join(changed, ",")}); err != nil {
+			return nil, err
+		}
+		return &next, nil
+	}
+}
+
+// DeleteClient removes the tenant's client with its credentials, assets,
+// consents, grants and tokens: every token it was issued stops working.
+// match, when not nil, must name its current revision. Errors: ENOTFOUND,
+// errPrecondition.
+func (s *Service) DeleteClient(ctx context.Context, a Actor, tenantID, ref string, match IfMatch) error {
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return err
+	}
+	if !match.matches(c.Revision) {
+		return staleError("client", c.Revision)
+	}
+	if err := s.store.DeleteClient(ctx, tenantID, c.ID); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(c.Credentials))
+	for _, cr := range c.Credentials {
+		ids = append(ids, cr.ClientID)
+	}
+	return s.record(ctx, a, tenantID, "client.delete", "client:"+c.ID,
+		map[string]string{"name": c.Name, "client_ids": strings.Join(ids, ",")})
+}
+
+// CredentialInput is what a new client credential is made from.
+type CredentialInput struct {
+	// Name tells credentials apart; empty names it after the day.
+	Name string
+	// ExpiresAt, when not zero, is when it stops working; it must be in
+	// the future.
+	ExpiresAt time.Time
+}
+
+// AddClientCredential gives the tenant's client another credential: a new
+// client_id and, for a confidential client, a secret, returned this once.
+// The existing credentials keep working. Errors: ENOTFOUND, EINVALID
+// naming each field, ECONFLICT when the client has as many credentials as
+// it may.
+func (s *Service) AddClientCredential(ctx context.Context, a Actor, tenantID, ref string, in CredentialInput) (*gatehouse.Client, *IssuedCredential, error) {
+	now := s.clock()
+	var p gatehouse.Problems
+	if in.Name == "" {
+		in.Name = "added " + now.UTC().Format("2006-01-02")
+	}
+	checkLine(&p, "name", in.Name, true, 100)
+	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(now) {
+		p.Add("expires_at", "must be in the future")
+	}
+	if err := p.Err(); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(c.Credentials) >= maxClientCredentials {
+		return nil, nil, gatehouse.Errorf(gatehouse.ECONFLICT,
+			"the client has %d credentials, the most it may have; delete one it no longer uses first", len(c.Credentials))
+	}
+	issued := s.newCredential(c, in.Name)
+	issued.ExpiresAt = in.ExpiresAt
+	if err := s.store.AddClientCredential(ctx, &issued.ClientCredential, time.Time{}); err != nil {
+		return nil, nil, err
+	}
+	details := map[string]string{"client_id": issued.ClientID, "name": issued.Name}
+	if !in.ExpiresAt.IsZero() {
+		details["expires_at"] = in.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if err := s.record(ctx, a, tenantID, "client.credential.add", "client:"+c.ID, details); err != nil {
+		return nil, nil, err
+	}
+	c, err = s.store.GetClient(ctx, tenantID, c.ID)
+	return c, issued, err
+}
+
+// credential finds a credential of c by its id or its OAuth client_id.
+func credential(c *gatehouse.Client, ref string) (*gatehouse.ClientCredential, error) {
+	for i := range c.Credentials {
+		if cr := &c.Credentials[i]; cr.ID == ref || cr.ClientID == ref {
+			return cr, nil
+		}
+	}
+	return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "credential %q not found in this client", ref)
+}
+
+// ExpireClientCredential makes one credential of the tenant's client stop
+// working at at (zero: now). A credential that already expired may be
+// given a new expiry, to bring it back. Errors: ENOTFOUND, EINVALID for a
+// time in the past.
+func (s *Service) ExpireClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
+	now := s.clock()
+	if at.IsZero() {
+		at = now
+	} else if at.Before(now) {
+		return nil, fieldError("expires_at", "must not be in the past")
+	}
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := credential(c, credRef)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.SetClientCredentialExpiry(ctx, tenantID, cr.ID, at); err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, a, tenantID, "client.credential.expire", "client:"+c.ID,
+		map[string]string{"client_id": cr.ClientID, "expires_at": at.UTC().Format(time.RFC3339)}); err != nil {
+		return nil, err
+	}
+	return s.store.GetClient(ctx, tenantID, c.ID)
+}
+
+// DeleteClientCredential removes one credential of the tenant's client at
+// once. The last credential cannot be deleted: delete the client instead.
+// Errors: ENOTFOUND, ECONFLICT for the last credential.
+func (s *Service) DeleteClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string) (*gatehouse.Client, error) {
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := credential(c, credRef)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Credentials) == 1 {
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT,
+			"this is the client's only credential; add another first, or expire it, or delete the client")
+	}
+	if err := s.store.DeleteClientCredential(ctx, tenantID, cr.ID); err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, a, tenantID, "client.credential.delete", "client:"+c.ID,
+		map[string]string{"client_id": cr.ClientID}); err != nil {
+		return nil, err
+	}
+	return s.store.GetClient(ctx, tenantID, c.ID)
+}
+
+// AssetPath returns the path, under an issuer, at which a client's asset
+// is served, with its version.
+func AssetPath(clientID, name, digest string) string {
+	p := "/assets/clients/" + clientID + "/" + name
+	if digest != "" {
+		p += "?v=" + digest[:min(len(digest), 16)]
+	}
+	return p
+}
+
+// SetClientLogo stores an uploaded logo (name is gatehouse.AssetLogo or
+// gatehouse.AssetLogoDark) of the tenant's client and points the client's
+// logo URI at the copy served from issuerURL. The image is checked by
+// its bytes: a PNG or JPEG, or an SVG that is rebuilt from an allow-list.
+// match, when not nil, must name the client's current revision. Errors:
+// ENOTFOUND, errPrecondition, EINVALID (a refused or unreadable image),
+// errTooLarge, errUnsupportedMedia.
+func (s *Service) SetClientLogo(ctx context.Context, a Actor, tenantID, ref, name string, data []byte, issuerURL string, match IfMatch) (*gatehouse.Client, error) {
+	if name != gatehouse.AssetLogo && name != gatehouse.AssetLogoDark {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "no asset %q", name)
+	}
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !match.matches(c.Revision) {
+		return nil, staleError("client", c.Revision)
+	}
+	out, ctype, err := checkLogo(data)
+	if err != nil {
+		return nil, err
+	}
+	asset := &gatehouse.ClientAsset{TenantID: tenantID, Client: c.ID, Name: name, ContentType: ctype,
+		Data: out, Digest: digest(out), UpdatedAt: s.clock()}
+	if err := s.store.PutClientAsset(ctx, asset); err != nil {
+		return nil, err
+	}
+	uri := strings.TrimSuffix(issuerURL, "/") + AssetPath(c.ID, name, asset.Digest)
+	c, err = s.setLogoURI(ctx, tenantID, c, name, uri, match)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, a, tenantID, "client.logo.set", "client:"+c.ID, map[string]string{
+		"asset": name, "content_type": ctype, "bytes": strconv.Itoa(len(out)), "sha256": asset.Digest}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DeleteClientLogo removes an uploaded logo and, when the client's logo
+// URI points at it, clears the URI. Errors: ENOTFOUND (no such logo).
+func (s *Service) DeleteClientLogo(ctx context.Context, a Actor, tenantID, ref, name string, match IfMatch) (*gatehouse.Client, error) {
+	if name != gatehouse.AssetLogo && name != gatehouse.AssetLogoDark {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "no asset %q", name)
+	}
+	c, err := s.Client(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !match.matches(c.Revision) {
+		return nil, staleError("client", c.Revision)
+	}
+	if err := s.store.DeleteClientAsset(ctx, tenantID, c.ID, name); err != nil {
+		return nil, err
+	}
+	cur := c.LogoURI
+	if name == gatehouse.AssetLogoDark {
+		cur = c.LogoDarkURI
+	}
+	if strings.Contains(cur, AssetPath(c.ID, name, "")) {
+		if c, err = s.setLogoURI(ctx, tenantID, c, name, "", match); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.record(ctx, a, tenantID, "client.logo.delete", "client:"+c.ID, map[string]string{"asset": name}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// setLogoURI writes one of the client's logo URIs, re-reading the client
+// when a concurrent change won (unless the change is conditional).
+func (s *Service) setLogoURI(ctx context.Context, tenantID string, c *gatehouse.Client, name, uri string, match IfMatch) (*gatehouse.Client, error) {
+	for attempt := 1; ; attempt++ {
+		field := &c.LogoURI
+		if name == gatehouse.AssetLogoDark {
+			field = &c.LogoDarkURI
+		}
+		if *field == uri {
+			return c, nil
+		}
+		*field = uri
+		err := s.store.UpdateClient(ctx, c)
+		if gatehouse.IsCode(err, gatehouse.ECONFLICT) {
+			if match.conditional() {
+				return nil, errStaleRace("client")
+			}
+			if attempt < 3 {
+				if c, err = s.store.GetClient(ctx, tenantID, c.ID); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// ClientAsset returns an uploaded asset of a client by the client's
+// registration id, for serving it. Errors: ENOTFOUND.
+func (s *Service) ClientAsset(ctx context.Context, clientID, name string) (*gatehouse.ClientAsset, error) {
+	if !gatehouse.IsUUID(clientID) || (name != gatehouse.AssetLogo && name != gatehouse.AssetLogoDark) {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "asset not found")
+	}
+	return s.store.GetClientAsset(ctx, clientID, name)
+}
+
+// plausibleRef reports whether ref could name a row at all: references
+// come from URLs, and one with a NUL byte or invalid UTF-8 must be "not
+// found" rather than a value a database refuses.
+func plausibleRef(ref string) bool {
+	return ref != "" && len(ref) <= 320 && utf8.ValidString(ref) && !strings.ContainsRune(ref, 0)
+}
+
+// inRequestOrder returns c, with defaults applied, but with the lists that
+// ApplyDefaults sorts and merges put back in the order they were given
+// (each item normalized as ApplyDefaults would), so that a problem is
+// named by the index the caller sent ("scopes[1]"), and an item given
+// twice is named rather than merged.
+func inRequestOrder(raw, c *gatehouse.Client) *gatehouse.Client {
+	probe := *c
+	keep := func(given, normalized []string, norm func(string) string) []string {
+		if len(given) == 0 {
+			return normalized
+		}
+		out := make([]string, len(given))
+		for i, s := range given {
+			out[i] = norm(strings.TrimSpace(s))
+		}
+		return out
+	}
+	same := func(s string) string { return s }
+	probe.Scopes = keep(raw.Scopes, c.Scopes, same)
+	probe.GrantTypes = keep(raw.GrantTypes, c.GrantTypes, same)
+	probe.AllowedRoles = keep(raw.AllowedRoles, c.AllowedRoles, strings.ToLower)
+	probe.AllowedOrigins = keep(raw.AllowedOrigins, c.AllowedOrigins, func(s string) string { return strings.TrimSuffix(s, "/") })
+	return &probe
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/config"
+	"github.com/gatehouse-id/gatehouse/dashboard"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/login"
@@ -42,6 +43,9 @@ type Options struct {
 	// HashConcurrency bounds concurrent argon2id hashes; zero means one
 	// per CPU.
 	HashConcurrency int
+	// AccessTokenAlg signs access tokens; empty means ES256, the cheapest
+	// signature to make and to verify.
+	AccessTokenAlg string
 }
 
 // Intervals of the background work.
@@ -92,7 +96,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	catalog := gatehouse.NewScopeCatalog()
 	a.Catalog = catalog
 	a.Hasher = secret.NewHasher(secret.OWASPArgon2, o.HashConcurrency)
-	a.Tokens = token.New(token.Options{Keys: a.Keys, Clock: o.Clock})
+	a.Tokens = token.New(token.Options{Keys: a.Keys, Clock: o.Clock, AccessTokenAlg: o.AccessTokenAlg})
 	a.Admin = admin.New(admin.Options{
 		Store:   o.Store,
 		Hasher:  a.Hasher,
@@ -168,7 +172,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 	front.Register(a.Server)
 	// The management REST API.
 	admin.NewAPI(admin.APIOptions{Service: a.Admin, Logger: o.Logger, Events: a.Audit,
-		Runtime: token.NewRuntime(token.RuntimeOptions{Keys: a.Keys, Clock: o.Clock})}).Register(a.Server)
+		Runtime:       token.NewRuntime(token.RuntimeOptions{Keys: a.Keys, Clock: o.Clock}),
+		TenantChanged: a.Tenants.Invalidate}).Register(a.Server)
+	// The tenant dashboard, for the owners and admins of a tenant, on the
+	// account page's sessions.
+	dash, err := dashboard.New(dashboard.Options{Admin: a.Admin, Identity: front, Pages: pages, Audit: o.Store,
+		Scopes: catalog, Clock: o.Clock, Logger: o.Logger, ClientIP: server.ClientIP, TenantChanged: a.Tenants.Invalidate})
+	if err != nil {
+		a.Audit.Close(ctx)
+		return nil, err
+	}
+	dash.Register(a.Server)
 	return a, nil
 }
 
@@ -224,7 +238,7 @@ func (a *App) sweep(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		total := 0
+		total, start := 0, time.Now()
 		for ctx.Err() == nil {
 			res, err := a.store.DeleteExpired(ctx, a.clock(), sweepBatch)
 			if err != nil {
@@ -243,7 +257,9 @@ func (a *App) sweep(ctx context.Context) {
 			}
 		}
 		if total > 0 {
-			a.log.Info("swept expired rows", "rows", total)
+			d := time.Since(start)
+			a.log.Info("swept expired rows", "rows", total, "duration", d.Round(time.Millisecond),
+				"rows_per_second", int(float64(total)/max(d.Seconds(), 1e-3)))
 		}
 	}
 }

@@ -4,7 +4,9 @@
 // tenant), RP-initiated logout (/oauth/logout) and the account page where
 // users see their sessions and the applications they authorized, and
 // create and revoke their JWT credentials (an app's server-to-server
-// access to their account, exchanged at the token endpoint).
+// access to their account, exchanged at the token endpoint), and the
+// set-password page behind the single-use links the management API issues
+// (invitations and resets).
 //
 // The flow of one authorization request:
 //

@@ -33,6 +33,7 @@ const (
 	pathCredentials       = "/account/credentials"
 	pathNewCredential     = "/account/credentials/new"
 	pathRevokeCredential  = "/account/credentials/revoke"
+	pathSetPassword       = "/password/set"
 )
 
 // Router is where the pages are registered: the server's browser-page
@@ -53,6 +54,7 @@ type Store interface {
 	gatehouse.SessionStore
 	gatehouse.ConsentStore
 	gatehouse.JWTCredentialStore
+	PasswordTokens
 	CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 }
 
@@ -210,6 +212,8 @@ func (l *Login) Register(r Router) {
 	r.HandlePage("GET "+pathNewCredential, http.HandlerFunc(l.serveNewCredential))
 	r.HandlePage("POST "+pathCredentials, http.HandlerFunc(l.serveCreateCredential))
 	r.HandlePage("POST "+pathRevokeCredential, http.HandlerFunc(l.serveRevokeCredential))
+	r.HandlePage("GET "+pathSetPassword, http.HandlerFunc(l.serveSetPasswordPage))
+	r.HandlePage("POST "+pathSetPassword, http.HandlerFunc(l.serveSetPassword))
 }
 
 // issuer returns the request's issuer. Without one the pages were mounted

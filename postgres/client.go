@@ -124,7 +124,25 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 // GetClientByClientID returns the client that owns the OAuth client_id,
 // with all its credentials, in one round trip. ENOTFOUND when no client
 // has it.
+//
+// It answers from the store's client cache when it can (clientcache.go):
+// a change made through this Store is seen at once, one made by another
+// node as soon as its notification arrives.
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
+	s.watchClients()
+	c, gen, ok := s.clients.get(clientID)
+	if ok {
+		return c, nil
+	}
+	c, err := s.loadClientByClientID(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	s.clients.put(clientID, c, gen)
+	return c, nil
+}
+
+func (s *Store) loadClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+`, `+credentialColumns+`
 		FROM client_credentials x
 		JOIN clients c ON c.tenant_id = x.tenant_id AND c.id = x.client
@@ -213,6 +231,7 @@ func (s *Store) ListClients(ctx context.Context, tenantID string, opt gatehouse.
 // c.UpdatedAt. ECONFLICT on a stale revision, ENOTFOUND when the client is
 // gone.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
+	defer s.clients.clear()
 	now := s.now()
 	var rev int64
 	err := s.pool.QueryRow(ctx, `UPDATE clients SET name = $4, description = $5, type = $6,
@@ -244,6 +263,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // schema's cascades, in the same statement. ENOTFOUND if the tenant has no
 // such client.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
+	defer s.clients.clear()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 	if err != nil {
 		return dbError("delete client", err)
@@ -261,6 +281,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 // keeps working for a grace period. ENOTFOUND when the tenant has no such
 // client, ECONFLICT when the id or client_id is taken.
 func (s *Store) AddClientCredential(ctx context.Context, k *gatehouse.ClientCredential, expireOthersBy time.Time) error {
+	defer s.clients.clear()
 	s.stampCredential(k)
 	if expireOthersBy.IsZero() {
 		return dbError("add client credential", insertCredential(ctx, s.pool, k))
@@ -279,6 +300,7 @@ func (s *Store) AddClientCredential(ctx context.Context, k *gatehouse.ClientCred
 // SetClientCredentialExpiry changes when the credential stops working (the
 // zero time: never). ENOTFOUND if the tenant has no such credential.
 func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
+	defer s.clients.clear()
 	return s.execOne(ctx, "set client credential expiry", "client credential",
 		`UPDATE client_credentials SET expires_at = $3 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, credentialID, ts(expiresAt))
@@ -287,6 +309,7 @@ func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credent
 // DeleteClientCredential removes the credential. ENOTFOUND if the tenant
 // has no such credential.
 func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credentialID string) error {
+	defer s.clients.clear()
 	return s.execOne(ctx, "delete client credential", "client credential",
 		`DELETE FROM client_credentials WHERE tenant_id = $1 AND id = $2`, tenantID, credentialID)
 }
@@ -294,8 +317,15 @@ func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credential
 // TouchClientCredential records that the credential with the OAuth
 // client_id was used at at. ENOTFOUND if no credential has it.
 func (s *Store) TouchClientCredential(ctx context.Context, clientID string, at time.Time) error {
-	return s.execOne(ctx, "touch client credential", "client credential",
+	err := s.execOne(ctx, "touch client credential", "client credential",
 		`UPDATE client_credentials SET last_used_at = $2 WHERE client_id = $1`, clientID, ts(at))
+	if err == nil {
+		// A last-used time is a statistic, not a reason to forget every
+		// cached client (nor to notify every node): the cached copy is
+		// brought up to date instead.
+		s.clients.touch(clientID, normTime(at))
+	}
+	return err
 }
 
 // execOne runs a statement that should change one row: ENOTFOUND (naming

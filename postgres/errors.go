@@ -71,6 +71,12 @@ func uniqueMessage(constraint string) (msg string, ok bool) {
 		return "the audit chain position is taken", true
 	case "audit_events_id_key":
 		return "an audit event with this id exists", true
+	case "platform_admins_pkey":
+		return "the tenant is already the platform's own", true
+	case "client_assets_pkey":
+		return "the client already has this asset", true
+	case "password_tokens_pkey":
+		return "the set-password token exists", true
 	}
 	return "the value is taken", false
 }

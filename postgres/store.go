@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -27,6 +28,9 @@ type Options struct {
 	// Clock fills CreatedAt and UpdatedAt when a caller leaves them zero
 	// and stamps updates and applied migrations. Nil means time.Now.
 	Clock gatehouse.Clock
+	// Logger receives the failures of background work (the client cache's
+	// listener); nil discards them.
+	Logger *slog.Logger
 
 	// afterConnect, when set, is called on every new connection; the tests
 	// use it to trace the wire protocol.
@@ -36,8 +40,11 @@ type Options struct {
 // Store is the Gatehouse store on PostgreSQL. It is safe for concurrent use
 // and holds a connection pool: call Close when done.
 type Store struct {
-	pool  *pgxpool.Pool
-	clock gatehouse.Clock
+	pool   *pgxpool.Pool
+	clock  gatehouse.Clock
+	logger *slog.Logger
+	// clients caches GetClientByClientID (clientcache.go).
+	clients clientCache
 }
 
 // Pool settings that are not options: a connection that idles five minutes
@@ -111,9 +118,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool, clock: opt.Clock}
+	s := &Store{pool: pool, clock: opt.Clock, logger: opt.Logger}
 	if s.clock == nil {
 		s.clock = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
@@ -125,6 +135,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 // Close closes every connection of the pool, waiting for those in use to
 // be released. It always returns nil.
 func (s *Store) Close() error {
+	s.stopClientWatcher()
 	s.pool.Close()
 	return nil
 }
@@ -139,6 +150,11 @@ func (s *Store) Ping(ctx context.Context) error {
 		return dbError("ping", err)
 	}
 	return nil
+}
+
+// log reports a failure of background work.
+func (s *Store) log(msg string, err error) {
+	s.logger.Warn(msg, "err", err)
 }
 
 // now returns the store clock's time in the form rows keep.

@@ -1,14 +1,17 @@
 package provider_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
+	"github.com/gatehouse-id/gatehouse/token"
 )
 
 // The benchmarks drive the server's complete handler (issuer resolution,
@@ -168,4 +171,50 @@ func extract(b *testing.B, body, name string) string {
 		b.Fatalf("malformed %s", body)
 	}
 	return rest[:j]
+}
+
+// BenchmarkSignCeiling measures how many ID tokens the server's minter
+// signs per second with every CPU busy (RunParallel over GOMAXPROCS
+// goroutines), per algorithm: the ceiling of a grant whose cost is its
+// signatures. Run with -cpu set to the machine's cores.
+func BenchmarkSignCeiling(b *testing.B) {
+	e := newEnv(b)
+	now := e.s.Clock.Now()
+	for _, alg := range gatehouse.SigningAlgorithms() {
+		b.Run(alg, func(b *testing.B) {
+			claims := token.IDClaims{Issuer: e.s.URL, Subject: e.user.ID, Audience: "gh_client",
+				Expiry: now.Add(time.Hour), IssuedAt: now, SessionID: "sid"}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.s.App.Tokens.IDToken(claims, alg); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportRate(b, b.N)
+		})
+	}
+}
+
+// BenchmarkArgon2idCeiling measures password verifications per second
+// through the server's hasher with every CPU busy: the ceiling of the
+// password sign-in.
+func BenchmarkArgon2idCeiling(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	encoded, err := e.s.App.Hasher.Hash(ctx, password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := e.s.App.Hasher.Verify(ctx, password, encoded); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportRate(b, b.N)
 }

@@ -105,6 +105,8 @@ type Provider struct {
 	touches touchThrottle
 	// tenants keeps the tenants of clients and tokens for a short time.
 	tenants tenantCache
+	// verified remembers access tokens whose signature was verified.
+	verified verifiedCache
 }
 
 // New returns a Provider over its dependencies. A nil Scopes uses the

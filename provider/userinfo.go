@@ -66,16 +66,26 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 // introspection are its resource) and times, then the revocation of its
 // jti and of its grant. Every way a token can fail is invalid_token; a
 // store or key failure is returned as it is.
+//
+// A token verified in the last verifiedTTL skips the signature check
+// (verified.go); the revocation check runs every time.
 func (p *Provider) verifyAccessToken(ctx context.Context, iss gatehouse.Issuer, raw string) (*token.AccessClaims, error) {
-	claims, err := p.tokens.VerifyAccessToken(raw, iss.URL, iss.URL)
-	switch gatehouse.ErrorCode(err) {
-	case "":
-	case gatehouse.EEXPIRED:
-		return nil, oauth.InvalidToken("the access token expired")
-	case gatehouse.EUNAUTHORIZED:
-		return nil, oauth.InvalidToken("the access token is invalid")
-	default:
-		return nil, fmt.Errorf("verify access token: %w", err)
+	key := verifiedKey(iss.URL, raw)
+	now := p.clock()
+	claims, ok := p.verified.get(key, now)
+	if !ok {
+		var err error
+		claims, err = p.tokens.VerifyAccessToken(raw, iss.URL, iss.URL)
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			p.verified.put(key, claims, now)
+		case gatehouse.EEXPIRED:
+			return nil, oauth.InvalidToken("the access token expired")
+		case gatehouse.EUNAUTHORIZED:
+			return nil, oauth.InvalidToken("the access token is invalid")
+		default:
+			return nil, fmt.Errorf("verify access token: %w", err)
+		}
 	}
 	if !iss.Admits(claims.TenantID) {
 		return nil, oauth.InvalidToken("the access token is invalid")

@@ -194,16 +194,18 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request, path str
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiHeaders(next http.Handler) http.Handler {
+// apiHeaders sets the headers of the admin API and, when jsonOnly, refuses
+// a body that is not declared as JSON.
+func (s *Server) apiHeaders(next http.Handler, jsonOnly bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Security-Policy", apiCSP)
 		h.Set("X-Frame-Options", "DENY")
-		if hasBody(r) {
+		if jsonOnly && hasBody(r) {
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
-				writeJSONError(w, http.StatusUnsupportedMediaType, "invalid_request", "the request body must be JSON (Content-Type: application/json)")
+				writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be JSON (Content-Type: application/json)")
 				return
 			}
 		}
@@ -228,6 +230,24 @@ func writeJSONError(w http.ResponseWriter, status int, code, description string)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// writeAPIError writes an error in the admin API's own shape,
+// {"error": {"code": code, "message": message}}, which its clients read
+// for every answer of the API.
+func writeAPIError(w http.ResponseWriter, status int, code, message string) {
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	b, _ := json.Marshal(struct {
+		Error body `json:"error"`
+	}{body{code, message}})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // responseWriter remembers the status and counts the bytes written.

@@ -234,7 +234,15 @@ func (s *Server) HandleProtocol(pattern string, h http.Handler) {
 // HandleAPI registers an admin API endpoint: JSON in and out, no caching,
 // never framed. A request with a body must declare it as JSON.
 func (s *Server) HandleAPI(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.route(s.apiHeaders(h)))
+	s.mux.Handle(pattern, s.route(s.apiHeaders(h, true)))
+}
+
+// HandleAPIUpload registers an admin API endpoint that takes a file as its
+// raw body (an image upload): the headers of HandleAPI, but the body may
+// be of any media type, which the handler must check itself. Its answers
+// are JSON like those of every API endpoint.
+func (s *Server) HandleAPIUpload(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.route(s.apiHeaders(h, false)))
 }
 
 // route records the matched pattern for the access log and metrics: the

@@ -169,6 +169,7 @@ func TestRouteClasses(t *testing.T) {
 		f.srv.HandleProtocol("POST /token", ok)
 		f.srv.HandleAPI("POST /api/thing", ok)
 		f.srv.HandleAPI("GET /api/thing", ok)
+		f.srv.HandleAPIUpload("PUT /api/thing/logo", ok)
 	}
 	tests := []struct {
 		name       string
@@ -179,6 +180,7 @@ func TestRouteClasses(t *testing.T) {
 		body       string
 		wantStatus int
 		wantHeader map[string]string // "" means absent
+		wantBody   string            // checked when set
 	}{
 		{
 			name: "page headers", f: plain, method: "GET", path: "/page", wantStatus: 200,
@@ -259,6 +261,13 @@ func TestRouteClasses(t *testing.T) {
 		{
 			name: "API with a form body", f: plain, method: "POST", path: "/api/thing", body: `a=b`,
 			header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, wantStatus: 415,
+			wantBody: `{"error":{"code":"unsupported_media_type","message":"the request body must be JSON (Content-Type: application/json)"}}`,
+		},
+		{
+			name: "API upload with an image body", f: plain, method: "PUT", path: "/api/thing/logo", body: "\x89PNG\r\n\x1a\n",
+			header: http.Header{"Content-Type": {"image/png"}}, wantStatus: 200,
+			wantHeader: map[string]string{"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+				"X-Frame-Options": "DENY"},
 		},
 		{name: "API read without body", f: plain, method: "GET", path: "/api/thing", wantStatus: 200},
 		{name: "wrong method", f: plain, method: "DELETE", path: "/api/thing", wantStatus: 405},
@@ -281,6 +290,9 @@ func TestRouteClasses(t *testing.T) {
 			resp, respBody := do(t, req)
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status: got %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, respBody)
+			}
+			if tt.wantBody != "" && string(respBody) != tt.wantBody {
+				t.Errorf("body: got %s, want %s", respBody, tt.wantBody)
 			}
 			for k, want := range tt.wantHeader {
 				if got := resp.Header.Get(k); got != want {

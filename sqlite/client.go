@@ -152,9 +152,22 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 
 // GetClientByClientID returns the client owning the OAuth client_id, with
 // all its credentials, whatever its tenant; ENOTFOUND when none does.
+//
+// It answers from the store's client cache when it can (clientcache.go):
+// a change made through this Store is seen at once, one made by another
+// process on the same file within clientWatchInterval.
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
+	s.watchClients(ctx)
+	c, gen, ok := s.clients.get(clientID)
+	if ok {
+		return c, nil
+	}
 	c, err := s.queryClient(ctx, qClientByClientID, clientID)
-	return c, fail("get client by client_id", err, "", nil)
+	if err != nil {
+		return nil, fail("get client by client_id", err, "", nil)
+	}
+	s.clients.put(clientID, c, gen)
+	return c, nil
 }
 
 func (s *Store) queryClient(ctx context.Context, query string, args ...any) (*gatehouse.Client, error) {
@@ -242,6 +255,7 @@ func (s *Store) ListClients(ctx context.Context, tenantID string, opt gatehouse.
 // its Revision is current. ECONFLICT on a stale revision, ENOTFOUND when
 // the client is gone.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
+	defer s.clients.clear()
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, type = ?, redirect_uris = ?,
@@ -278,6 +292,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // schema's cascades, in the same statement. ENOTFOUND when the client is
 // not in the tenant.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
+	defer s.clients.clear()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return fail("delete client", affected(res, err, "client not found"), "", nil)
 }
@@ -288,6 +303,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 // already expires sooner, in one transaction. ECONFLICT when the client_id
 // is taken, ENOTFOUND when the client is not in that tenant.
 func (s *Store) AddClientCredential(ctx context.Context, cred *gatehouse.ClientCredential, expireOthersBy time.Time) error {
+	defer s.clients.clear()
 	s.fillCredential(cred, s.now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := insertCredential(ctx, tx, cred); err != nil {
@@ -307,6 +323,7 @@ func (s *Store) AddClientCredential(ctx context.Context, cred *gatehouse.ClientC
 // SetClientCredentialExpiry changes when a credential stops working (zero:
 // never). ENOTFOUND when the credential is not in the tenant.
 func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
+	defer s.clients.clear()
 	res, err := s.w.ExecContext(ctx, `UPDATE client_credentials SET expires_at = ? WHERE tenant_id = ? AND id = ?`,
 		micros(expiresAt), tenantID, credentialID)
 	return fail("set client credential expiry", affected(res, err, "credential not found"), "", nil)
@@ -315,6 +332,7 @@ func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credent
 // DeleteClientCredential removes a credential. ENOTFOUND when it is not in
 // the tenant.
 func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credentialID string) error {
+	defer s.clients.clear()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM client_credentials WHERE tenant_id = ? AND id = ?`,
 		tenantID, credentialID)
 	return fail("delete client credential", affected(res, err, "credential not found"), "", nil)
@@ -325,5 +343,10 @@ func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credential
 func (s *Store) TouchClientCredential(ctx context.Context, clientID string, at time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE client_credentials SET last_used_at = ? WHERE client_id = ?`,
 		micros(at), clientID)
+	if err == nil {
+		// A last-used time is a statistic, not a reason to forget every
+		// cached client: the cached copy is brought up to date instead.
+		s.clients.touch(clientID, time.UnixMicro(at.UnixMicro()).UTC())
+	}
 	return fail("touch client credential", affected(res, err, "credential not found"), "", nil)
 }

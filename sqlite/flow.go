@@ -25,7 +25,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest)
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestCols+`)
+	_, err := s.exec(ctx, `INSERT INTO auth_requests (`+authRequestCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.TenantID, r.Client, r.ClientID, r.RedirectURI, r.ResponseMode, r.State, r.Nonce, jsonArg{r.Scopes},
 		r.CodeChallenge, r.CodeChallengeMethod, jsonArg{r.Prompt}, r.MaxAge, r.LoginHint, r.UILocales,
@@ -37,7 +37,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest)
 // expired at now (ENOTFOUND).
 func (s *Store) GetAuthRequest(ctx context.Context, tenantID, id string, now time.Time) (*gatehouse.AuthRequest, error) {
 	var r gatehouse.AuthRequest
-	err := s.r.QueryRowContext(ctx, `SELECT `+authRequestCols+` FROM auth_requests
+	err := s.queryRow(ctx, `SELECT `+authRequestCols+` FROM auth_requests
 		WHERE tenant_id = ? AND id = ? AND expires_at > ?`, tenantID, id, now.UnixMicro()).Scan(
 		&r.ID, &r.TenantID, &r.Client, &r.ClientID, &r.RedirectURI, &r.ResponseMode, &r.State, &r.Nonce,
 		jsonCol{&r.Scopes}, &r.CodeChallenge, &r.CodeChallengeMethod, jsonCol{&r.Prompt}, &r.MaxAge, &r.LoginHint,
@@ -51,7 +51,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, tenantID, id string, now tim
 // SetAuthRequestUser records who signed in for the request. ENOTFOUND when
 // the request, or the user, is not in the tenant.
 func (s *Store) SetAuthRequestUser(ctx context.Context, tenantID, id, userID, sessionID string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE auth_requests SET user_id = ?, session_id = ? WHERE tenant_id = ? AND id = ?`,
+	res, err := s.exec(ctx, `UPDATE auth_requests SET user_id = ?, session_id = ? WHERE tenant_id = ? AND id = ?`,
 		nullable(userID), sessionID, tenantID, id)
 	return fail("set auth request user", affected(res, err, "authorization request not found"), "user not found", nil)
 }
@@ -59,7 +59,7 @@ func (s *Store) SetAuthRequestUser(ctx context.Context, tenantID, id, userID, se
 // DeleteAuthRequest removes the request. ENOTFOUND when it is not in the
 // tenant.
 func (s *Store) DeleteAuthRequest(ctx context.Context, tenantID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM auth_requests WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := s.exec(ctx, `DELETE FROM auth_requests WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return fail("delete auth request", affected(res, err, "authorization request not found"), "", nil)
 }
 
@@ -91,7 +91,7 @@ func (s *Store) CreateSession(ctx context.Context, x *gatehouse.Session) error {
 	if x.CreatedAt.IsZero() {
 		x.CreatedAt = s.now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.TokenHash, x.TenantID, x.UserID, micros(x.AuthTime), jsonArg{x.AMR}, x.ACR, x.IP, x.UserAgent,
 		micros(x.CreatedAt), micros(x.LastSeenAt), micros(x.ExpiresAt), micros(x.RevokedAt))
 	return fail("create session", err, "user not found", conflicts{
@@ -114,7 +114,7 @@ func (s *Store) GetSessionByToken(ctx context.Context, tokenHash []byte, now tim
 // GetSession returns the tenant's session with id in any state, ENOTFOUND
 // when there is none.
 func (s *Store) GetSession(ctx context.Context, tenantID, id string) (*gatehouse.Session, error) {
-	x, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE tenant_id = ? AND id = ?`,
+	x, err := scanSession(s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE tenant_id = ? AND id = ?`,
 		tenantID, id))
 	return x, fail("get session", noRows(err, "session not found"), "", nil)
 }
@@ -145,7 +145,7 @@ func (s *Store) ListSessions(ctx context.Context, tenantID, userID string, now t
 // TouchSession records activity and the session's new expiry. ENOTFOUND
 // when the session is not in the tenant.
 func (s *Store) TouchSession(ctx context.Context, tenantID, id string, lastSeen, expiresAt time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
+	res, err := s.exec(ctx, `UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
 		micros(lastSeen), micros(expiresAt), tenantID, id)
 	return fail("touch session", affected(res, err, "session not found"), "", nil)
 }
@@ -153,7 +153,7 @@ func (s *Store) TouchSession(ctx context.Context, tenantID, id string, lastSeen,
 // RevokeSession ends the session; revoking it again keeps the first time.
 // ENOTFOUND when the session is not in the tenant.
 func (s *Store) RevokeSession(ctx context.Context, tenantID, id string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?`,
+	res, err := s.exec(ctx, `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?`,
 		micros(at), tenantID, id)
 	return fail("revoke session", affected(res, err, "session not found"), "", nil)
 }
@@ -214,7 +214,7 @@ func scanConsent(sc scanner) (*gatehouse.Consent, error) {
 // GetConsent returns the consent of (user, client), ENOTFOUND when there
 // is none.
 func (s *Store) GetConsent(ctx context.Context, tenantID, userID, client string) (*gatehouse.Consent, error) {
-	c, err := scanConsent(s.r.QueryRowContext(ctx, `SELECT `+consentCols+` FROM consents
+	c, err := scanConsent(s.queryRow(ctx, `SELECT `+consentCols+` FROM consents
 		WHERE tenant_id = ? AND user_id = ? AND client = ?`, tenantID, userID, client))
 	return c, fail("get consent", noRows(err, "consent not found"), "", nil)
 }

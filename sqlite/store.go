@@ -43,6 +43,8 @@ type Store struct {
 	clock  gatehouse.Clock
 	wstmts stmtCache
 	rstmts stmtCache
+	// clients caches GetClientByClientID (clientcache.go).
+	clients clientCache
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -142,6 +144,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the prepared statements and both pools.
 func (s *Store) Close() error {
+	s.stopClientWatcher()
 	return errors.Join(s.wstmts.close(), s.rstmts.close(), s.r.Close(), s.w.Close())
 }
 
@@ -305,4 +308,31 @@ func revisionMiss(ctx context.Context, tx *sql.Tx, what, query string, args ...a
 		return err
 	}
 	return gatehouse.Errorf(gatehouse.ECONFLICT, "%s was changed by someone else; reload it and try again", what)
+}
+
+// errRow is a row whose statement could not be prepared.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// queryRow runs a fixed single-row query as a prepared statement of the
+// read pool. Only constant query texts go through it: the statement cache
+// keeps one entry per text.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.rstmts.get(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// exec runs a fixed statement as a prepared statement of the writer, in a
+// transaction of its own. It must not be called inside Store.write (see
+// there); only constant query texts go through it.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.wstmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }

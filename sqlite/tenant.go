@@ -70,8 +70,15 @@ func (s *Store) CreateTenant(ctx context.Context, t *gatehouse.Tenant) error {
 	return fail("create tenant", err, "", tenantConflicts)
 }
 
+// getTenant runs one of the prepared tenant lookups: issuer resolution and
+// the token endpoint read tenants on their hot paths (behind caches, but
+// every miss pays for the statement).
 func (s *Store) getTenant(ctx context.Context, op, where string, arg any) (*gatehouse.Tenant, error) {
-	t, _, err := scanTenant(s.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants t WHERE `+where, arg))
+	st, err := s.rstmts.get(ctx, `SELECT `+tenantCols+` FROM tenants t WHERE `+where)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	t, _, err := scanTenant(st.QueryRowContext(ctx, arg))
 	return t, fail(op, noRows(err, "tenant not found"), "", nil)
 }
 

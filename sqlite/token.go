@@ -41,7 +41,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_codes (`+authCodeCols+`)
+	_, err := s.exec(ctx, `INSERT INTO auth_codes (`+authCodeCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
 		jsonArg{c.Scopes}, c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, micros(c.AuthTime), jsonArg{c.AMR},
@@ -168,7 +168,7 @@ func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 // there is none.
 func (s *Store) GetGrant(ctx context.Context, tenantID, id string) (*gatehouse.Grant, error) {
 	var g gatehouse.Grant
-	err := s.r.QueryRowContext(ctx, `SELECT `+grantCols+` FROM grants WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(
+	err := s.queryRow(ctx, `SELECT `+grantCols+` FROM grants WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(
 		&g.ID, &g.TenantID, &g.Client, strCol{&g.UserID}, strCol{&g.JWTCredentialID}, jsonCol{&g.Scopes},
 		&g.SessionID, timeCol{&g.CreatedAt}, timeCol{&g.ExpiresAt}, timeCol{&g.RevokedAt})
 	if err != nil {
@@ -298,7 +298,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *gatehouse.RefreshToke
 // GetRefreshToken returns the token with this hash in any state, ENOTFOUND
 // when there is none.
 func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.RefreshToken, error) {
-	t, err := scanRefreshToken(s.r.QueryRowContext(ctx, qRefreshByHash, hash))
+	t, err := scanRefreshToken(s.queryRow(ctx, qRefreshByHash, hash))
 	return t, fail("get refresh token", noRows(err, "refresh token not found"), "", nil)
 }
 
@@ -369,7 +369,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 // RevokeRefreshToken marks one refresh token revoked; revoking it again
 // keeps the first time. ENOTFOUND when there is no such token.
 func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ?`,
+	res, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ?`,
 		micros(at), hash)
 	return fail("revoke refresh token", affected(res, err, "refresh token not found"), "", nil)
 }
@@ -386,7 +386,7 @@ const qAccessTokenRevoked = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE j
 // expiry. Revoking it again is not an error (RFC 7009 §2.2) and keeps the
 // later expiry. ENOTFOUND when the tenant does not exist.
 func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
 		r.JTI, r.TenantID, micros(r.ExpiresAt))
 	return fail("revoke access token", err, "tenant not found", nil)

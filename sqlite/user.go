@@ -93,7 +93,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.Us
 // GetUserByUsername returns the tenant's user with that username,
 // ENOTFOUND when there is none.
 func (s *Store) GetUserByUsername(ctx context.Context, tenantID, username string) (*gatehouse.User, error) {
-	u, _, err := scanUser(s.r.QueryRowContext(ctx,
+	u, _, err := scanUser(s.queryRow(ctx,
 		`SELECT `+userCols+` FROM users u WHERE u.tenant_id = ? AND u.username = ?`, tenantID, username))
 	return u, fail("get user by username", noRows(err, "user not found"), "", nil)
 }
@@ -104,7 +104,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, tenantID, email string) (*ga
 	if email == "" {
 		return nil, notFound("user not found")
 	}
-	u, _, err := scanUser(s.r.QueryRowContext(ctx,
+	u, _, err := scanUser(s.queryRow(ctx,
 		`SELECT `+userCols+` FROM users u WHERE u.tenant_id = ? AND u.email = ? AND u.email <> ''`, tenantID, email))
 	return u, fail("get user by email", noRows(err, "user not found"), "", nil)
 }
@@ -187,7 +187,7 @@ func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string
 // ResetSignInFailures sets the user's failure counter to zero, without
 // changing the revision. ENOTFOUND when the user is not in the tenant.
 func (s *Store) ResetSignInFailures(ctx context.Context, tenantID, userID string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0 WHERE tenant_id = ? AND id = ?`,
+	res, err := s.exec(ctx, `UPDATE users SET failed_sign_ins = 0 WHERE tenant_id = ? AND id = ?`,
 		tenantID, userID)
 	return fail("reset sign-in failures", affected(res, err, "user not found"), "", nil)
 }

@@ -16,12 +16,18 @@ const (
 	pageNewCredential     = "credential-new"
 	pageCredentialCreated = "credential-created"
 	pageRevokeCredential  = "credential-revoke"
+
+	pageSetPassword = "password-set"
+	pagePasswordSet = "password-done"
 )
 
 // allPages must each have a template; New fails otherwise.
 var allPages = []string{
 	pageSignIn, pageOrganization, pageConsent, pageDenied, pageError, pageLogout, pageSignedOut, pageAccount,
 	pageNewCredential, pageCredentialCreated, pageRevokeCredential,
+	pageSetPassword, pagePasswordSet,
+	pageDashClients, pageDashClientForm, pageDashClient, pageDashOnce, pageDashConfirm, pageDashUsers,
+	pageDashUserForm, pageDashUser, pageDashAPIKeys, pageDashAPIKeyForm, pageDashAudit, pageDashBranding, pageDashError,
 }
 
 // Field is a hidden form field a page carries back to the server.
@@ -179,3 +185,26 @@ type AccountApp struct {
 	Scopes []ScopeLine
 	Since  time.Time
 }
+
+// SetPassword is the form behind a set-password link: an invited user
+// chooses a first password, or a user an admin reset chooses a new one.
+type SetPassword struct {
+	Action string
+	// Hidden fields carry the link's token, never in the form's URL.
+	Hidden []Field
+	// Username is shown, and offered to password managers.
+	Username string
+	// Invite says the account is new, for the wording.
+	Invite bool
+	Error  string
+}
+
+func (SetPassword) template() string { return pageSetPassword }
+
+// PasswordSet confirms a password was set.
+type PasswordSet struct {
+	// SignInURL is where the user signs in with it.
+	SignInURL string
+}
+
+func (PasswordSet) template() string { return pagePasswordSet }

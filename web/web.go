@@ -82,12 +82,20 @@ func newRenderer(fsys fs.FS, nonce func() string) (*Renderer, error) {
 		"asset": r.assetURL,
 		"date":  formatDate,
 	}
+	frame, err := fs.Glob(fsys, "templates/"+dashboardFrame)
+	if err != nil {
+		return nil, fmt.Errorf("web: find the dashboard frame: %w", err)
+	}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == layoutFile {
+		if base == layoutFile || base == dashboardFrame {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(fsys, "templates/"+layoutFile, name)
+		parts := []string{"templates/" + layoutFile}
+		if isDashboard(base) {
+			parts = append(parts, frame...)
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(fsys, append(parts, name)...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", base, err)
 		}
@@ -264,7 +272,7 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, p Page) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Content-Security-Policy", CSP(nonce))
+	h.Set("Content-Security-Policy", pageCSP(p.Data, nonce))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -131,6 +131,13 @@ var goldenPages = []struct {
 		TokenEndpoint: "https://id.example.com/oauth/token", GrantType: "urn:ietf:params:oauth:grant-type:jwt-bearer",
 		AccountURL: "/account",
 	}}},
+	{"password-set", Page{Title: "Set your password", Brand: acme, Data: SetPassword{
+		Action: "/t/acme/password/set", Hidden: []Field{{"token", "tok\"en"}}, Username: "ana<b>", Invite: true,
+	}}},
+	{"password-set-error", Page{Title: "Set your password", Brand: plain, Data: SetPassword{
+		Action: "/password/set", Hidden: []Field{{"token", "t"}}, Username: "ana", Error: "The two passwords do not match.",
+	}}},
+	{"password-done", Page{Title: "Password set", Brand: acme, Data: PasswordSet{SignInURL: "/t/acme/account"}}},
 	{"credential-revoke", Page{Title: "Revoke this credential?", Brand: acme, Data: RevokeCredential{
 		Action: "/account/credentials/revoke", Hidden: []Field{{"credential", "jc1"}, {"confirm", "yes"}},
 		Name: "CRM <sync>", Apps: []CredentialApp{{"gth_ci_crm", "CRM & Co"}}, Expires: signedIn, CancelURL: "/account",
@@ -209,8 +216,15 @@ func TestPagesAccessible(t *testing.T) {
 				}
 				switch a["type"] {
 				case "password":
-					if a["autocomplete"] != "current-password" {
-						t.Errorf("password input: got autocomplete %q, want current-password", a["autocomplete"])
+					// A form that chooses a password says so, so password
+					// managers offer to generate one instead of filling the
+					// old one.
+					want := "current-password"
+					if strings.HasPrefix(tc.name, "password-set") {
+						want = "new-password"
+					}
+					if a["autocomplete"] != want {
+						t.Errorf("password input: got autocomplete %q, want %s", a["autocomplete"], want)
 					}
 				}
 				if a["name"] == "username" && a["autocomplete"] != "username" {

@@ -43,6 +43,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations", migrateCommand},
 		{"tenant create", "create a tenant", tenantCreateCommand},
 		{"tenant list", "list tenants", tenantListCommand},
+		{"tenant platform-admin", "mark a tenant as the platform's own (--off to unmark)", tenantPlatformAdminCommand},
 		{"user create", "create a user (password from stdin with --password-stdin)", userCreateCommand},
 		{"user list", "list a tenant's users", userListCommand},
 		{"user set-roles", "replace a user's roles", userSetRolesCommand},

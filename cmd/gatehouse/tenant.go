@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func tenantCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 	name := fs.String("name", "", "display `name`")
 	var domains stringList
 	fs.Var(&domains, "domain", "custom `host` name serving the tenant's issuer (repeatable)")
+	platform := fs.Bool("platform-admin", false, "the platform's own tenant: its API keys with the platform scopes may list and create tenants")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(args); err != nil {
 			return err
@@ -45,7 +47,8 @@ func tenantCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err != nil {
 			return err
 		}
-		t, err := a.Admin.CreateTenant(ctx, c.actor(), admin.TenantInput{Slug: *slug, Name: *name, Domains: domains})
+		t, err := a.Admin.CreateTenant(ctx, c.actor(), admin.TenantInput{Slug: *slug, Name: *name, Domains: domains,
+			PlatformAdmin: *platform})
 		if err != nil {
 			return err
 		}
@@ -55,6 +58,29 @@ func tenantCreateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		tb := newTable(c.io.out, "ID", "SLUG", "NAME")
 		tb.row(t.ID, t.Slug, t.Name)
 		return tb.flush()
+	}
+}
+
+func tenantPlatformAdminCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	tenant := c.tenantFlag(fs)
+	off := fs.Bool("off", false, "unmark the tenant instead")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		a, t, err := c.tenantApp(ctx, *tenant)
+		if err != nil {
+			return err
+		}
+		if err := a.Admin.SetPlatformAdmin(ctx, c.actor(), t.ID, !*off); err != nil {
+			return err
+		}
+		if *off {
+			fmt.Fprintf(c.io.out, "%s is no longer the platform's own tenant.\n", t.Slug)
+		} else {
+			fmt.Fprintf(c.io.out, "%s is the platform's own tenant: its API keys with the platform scopes may list and create tenants.\n", t.Slug)
+		}
+		return nil
 	}
 }
 

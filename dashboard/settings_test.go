@@ -1,0 +1,200 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/gatehousetest"
+)
+
+// TestAPIKeys creates a key (shown once), lists it by its prefix only,
+// and revokes it after confirming.
+func TestAPIKeys(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	b := newBrowser(t, s)
+	b.signIn("/dashboard", "acme", fx.admin.Username)
+
+	p := b.get("/dashboard/apikeys/new")
+	if strings.Contains(p.body, "platform.tenants") {
+		t.Error("a tenant that is not the platform's is offered the platform scopes")
+	}
+	if !strings.Contains(p.body, `value="90" checked`) {
+		t.Error("the form does not default to 90 days")
+	}
+	tests := []struct {
+		name  string
+		form  url.Values
+		field string
+		want  string
+	}{
+		{"no name", url.Values{"scopes": {"oauth.clients.read"}, "expires": {"90"}}, "name", "The name is required."},
+		{"no scope", url.Values{"name": {"CRM"}, "expires": {"90"}}, "scopes", "The key needs at least one scope."},
+		{"unknown scope", url.Values{"name": {"CRM"}, "scopes": {"oauth.clients.read", "root"}, "expires": {"90"}}, "scopes", "root is not an API key scope."},
+		{"platform scope", url.Values{"name": {"CRM"}, "scopes": {"platform.tenants.write"}, "expires": {"90"}}, "scopes", "is only for keys of the platform's own tenant"},
+		{"no expiry", url.Values{"name": {"CRM"}, "scopes": {"oauth.clients.read"}, "expires": {"5"}}, "expires", "Choose when the key expires."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.post("/dashboard/apikeys", tc.form)
+			if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.fieldError(tc.field), tc.want) {
+				t.Errorf("got %d with %q next to %s, want 422 with %q", p.status, p.fieldError(tc.field), tc.field, tc.want)
+			}
+			if p.value(t, "name") != tc.form.Get("name") {
+				t.Error("the name is not kept as typed")
+			}
+		})
+	}
+
+	p = b.post("/dashboard/apikeys", url.Values{"name": {"CRM sync"}, "scopes": {"oauth.clients.read", "users.read"}, "expires": {"30"}})
+	key := p.value(t, "api-key")
+	if !strings.HasPrefix(key, gatehouse.PrefixAPIKey) {
+		t.Fatalf("got key %q, want a server API key:\n%s", key, p.body)
+	}
+	k, err := s.App.Admin.AuthenticateAPIKey(t.Context(), key)
+	if err != nil || k.Name != "CRM sync" || !k.ExpiresAt.Equal(s.Clock.Now().Add(30*24*time.Hour)) {
+		t.Fatalf("the created key: %+v, %v", k, err)
+	}
+	list := b.get("/dashboard/apikeys")
+	if strings.Contains(list.body, key) || !strings.Contains(list.body, "<code>"+k.Prefix+"…</code>") {
+		t.Error("the list shows the key, or not its prefix")
+	}
+	confirm := b.submit(list, "/apikeys/"+k.ID+"/revoke", nil)
+	if !strings.Contains(confirm.body, "Revoke key") {
+		t.Fatalf("revoke: got no confirmation:\n%s", confirm.body)
+	}
+	if _, err := s.App.Admin.AuthenticateAPIKey(t.Context(), key); err != nil {
+		t.Fatal("the confirmation page revoked the key already")
+	}
+	done := b.submit(confirm, "/apikeys/"+k.ID+"/revoke", nil)
+	if !strings.Contains(done.body, "The API key is revoked.") || !strings.Contains(done.body, "Revoked") {
+		t.Errorf("revoke: got %d:\n%s", done.status, done.body)
+	}
+	if _, err := s.App.Admin.AuthenticateAPIKey(t.Context(), key); err == nil {
+		t.Error("the revoked key still authenticates")
+	}
+	for _, action := range []string{"apikey.create", "apikey.revoke"} {
+		if evs := auditEvents(t, s, fx.tenant.ID, action); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+			t.Errorf("got %s events %+v, want one by the admin", action, evs)
+		}
+	}
+}
+
+// TestAudit filters and pages through the audit log.
+func TestAudit(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	for i := range 60 {
+		s.MustClient(t, fx.tenant.ID, func(c *gatehouse.Client) { c.Name = "App " + string(rune('A'+i%26)) })
+	}
+	b := newBrowser(t, s)
+	b.signIn("/dashboard", "acme", fx.owner.Username)
+
+	p := b.get("/dashboard/audit?action=client.create")
+	if n := strings.Count(p.body, "<code>client.create</code>"); n != 50 {
+		t.Errorf("first page: got %d events, want 50", n)
+	}
+	if strings.Contains(p.body, "<code>signin</code>") {
+		t.Error("the action filter let another action through")
+	}
+	next := firstMatch(p.body, `<a href="([^"]*)">Next page</a>`)
+	if next == "" {
+		t.Fatal("no next page")
+	}
+	p = b.get(next)
+	if n := strings.Count(p.body, "<code>client.create</code>"); n != 10 || strings.Contains(p.body, "Next page") {
+		t.Errorf("second page: got %d events (and a next link: %v), want the last 10", n, strings.Contains(p.body, "Next page"))
+	}
+
+	// The owner's sign-in, by username, which reads as the user.
+	p = b.get("/dashboard/audit?" + url.Values{"actor": {fx.owner.Username}, "action": {"signin"}, "result": {"success"}}.Encode())
+	if strings.Count(p.body, "<code>signin</code>") != 1 || !strings.Contains(p.body, "user "+fx.owner.Username) {
+		t.Errorf("the owner's sign-ins: got\n%s", p.body)
+	}
+	today := s.Clock.Now().UTC().Format("2006-01-02")
+	tomorrow := s.Clock.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+	if p := b.get("/dashboard/audit?since=" + tomorrow); strings.Contains(p.body, "<code>") {
+		t.Error("events of today pass a filter from tomorrow")
+	}
+	if p := b.get("/dashboard/audit?action=signin&until=" + today); !strings.Contains(p.body, "<code>signin</code>") {
+		t.Error("a filter until today leaves out today's events")
+	}
+
+	for _, tc := range []struct {
+		query string
+		field string
+		want  string
+	}{
+		{"since=yesterday", "since", "Give a day such as"},
+		{"since=" + tomorrow + "&until=" + today, "until", "Give a day on or after the first."},
+		{"result=maybe", "result", "Choose success, failure or any."},
+	} {
+		p := b.get("/dashboard/audit?" + tc.query)
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.fieldError(tc.field), tc.want) {
+			t.Errorf("%s: got %d with %q, want 422 with %q", tc.query, p.status, p.fieldError(tc.field), tc.want)
+		}
+	}
+}
+
+// firstMatch returns the first group of pattern in s, HTML-unescaped.
+func firstMatch(s, pattern string) string {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+// TestBranding changes the tenant's name and colors: problems by field,
+// and the hosted pages use the new look at once.
+func TestBranding(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	b := newBrowser(t, s)
+	b.signIn("/t/acme/dashboard", "", fx.owner.Username)
+	p := b.get("/t/acme/dashboard/branding")
+	bad := b.submit(p, "/dashboard/branding", url.Values{"name": {""}, "primary_color": {"blue"}, "logo_uri": {"http://cdn.example/logo.png"}})
+	if bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("bad branding: got %d, want 422", bad.status)
+	}
+	for field, want := range map[string]string{
+		"name":          "The name is required.",
+		"primary-color": "The color must be a color such as #1a73e8.",
+		"logo-uri":      "The logo URL must use https.",
+	} {
+		if got := bad.fieldError(field); got == "" || !strings.Contains(got, want) {
+			t.Errorf("%s: got %q, want %q", field, got, want)
+		}
+	}
+	if bad.value(t, "primary-color") != "blue" {
+		t.Error("the color is not kept as typed")
+	}
+	ok := b.submit(p, "/dashboard/branding", url.Values{"name": {"Acme Inc"}, "primary_color": {"#0a7d32"},
+		"background_color": {"#fafafa"}, "logo_uri": {"https://cdn.acme.example/logo.png"}})
+	if !strings.Contains(ok.body, "The branding is saved.") || !strings.Contains(ok.body, "--primary:#0a7d32") {
+		t.Fatalf("save branding: got %d:\n%s", ok.status, ok.body)
+	}
+	tn, _ := s.App.Admin.Tenant(t.Context(), fx.tenant.ID)
+	if tn.Name != "Acme Inc" || tn.Branding.LogoURI != "https://cdn.acme.example/logo.png" {
+		t.Errorf("tenant after saving: %+v", tn)
+	}
+	// The tenant's sign-in page has the new look at once.
+	if q := newBrowser(t, s).get("/t/acme/account"); !strings.Contains(q.body, "--primary:#0a7d32") || !strings.Contains(q.body, "Acme Inc") {
+		t.Error("the tenant's hosted pages do not show the new branding")
+	}
+	if stale := b.submit(p, "/dashboard/branding", url.Values{"name": {"Old"}}); stale.status != http.StatusConflict ||
+		stale.value(t, "org-name") != "Acme Inc" {
+		t.Errorf("stale branding: got %d, want 409 with the current values", stale.status)
+	}
+	if evs := auditEvents(t, s, fx.tenant.ID, "tenant.update"); len(evs) != 1 || evs[0].Actor != "user:"+fx.owner.ID {
+		t.Errorf("got tenant.update events %+v, want one by the owner", evs)
+	}
+}

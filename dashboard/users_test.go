@@ -1,0 +1,202 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/gatehousetest"
+)
+
+// TestUsers adds users (with a password, and invited with a set-password
+// link), sets roles, disables and enables, and checks the rules of who
+// may change whom.
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	admin := newBrowser(t, s)
+	admin.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	owner := newBrowser(t, s)
+	owner.signIn("/t/acme/dashboard", "", fx.owner.Username)
+	const base = "/t/acme/dashboard/users"
+
+	t.Run("form problems", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			form   url.Values
+			field  string
+			want   string
+			status int
+		}{
+			{"no username", url.Values{"username": {""}, "invite": {"yes"}}, "username", "The username is required.", 422},
+			{"username with a space", url.Values{"username": {"ana lima"}, "invite": {"yes"}}, "username", "must not contain '@' or spaces", 422},
+			{"bad email", url.Values{"username": {"bo"}, "email": {"bo@"}, "invite": {"yes"}}, "email", "The email must be an email address", 422},
+			{"bad role", url.Values{"username": {"bo"}, "roles": {"agent, Bad Role!"}, "invite": {"yes"}}, "roles", "role! must be 1-64", 422},
+			{"no password", url.Values{"username": {"bo"}, "invite": {"no"}}, "password", "Enter a password", 422},
+			{"short password", url.Values{"username": {"bo"}, "invite": {"no"}, "password": {"short"}}, "password", "The password must be at least 8 characters.", 422},
+			{"admin makes an owner", url.Values{"username": {"bo"}, "roles": {"owner"}, "invite": {"yes"}}, "roles", "Only an owner can give or take away the owner role.", 422},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				p := admin.post(base, tc.form)
+				if p.status != tc.status {
+					t.Errorf("got %d, want %d", p.status, tc.status)
+				}
+				if got := p.fieldError(tc.field); !strings.Contains(got, tc.want) {
+					t.Errorf("got problems %q next to %s, want %q", got, tc.field, tc.want)
+				}
+				if got := p.value(t, "username"); got != tc.form.Get("username") {
+					t.Errorf("username holds %q, want it as typed", got)
+				}
+			})
+		}
+		p := admin.post(base, url.Values{"username": {fx.agent.Username}, "invite": {"yes"}})
+		if p.status != http.StatusConflict || !strings.Contains(p.body, "Nothing was saved") {
+			t.Errorf("a taken username: got %d, want 409 with the form:\n%s", p.status, p.body)
+		}
+	})
+
+	t.Run("add with a password", func(t *testing.T) {
+		p := admin.post(base, url.Values{"username": {"carla"}, "email": {"carla@example.com"}, "name": {"Carla"},
+			"roles": {"agent"}, "invite": {"no"}, "password": {password}})
+		if p.status != http.StatusOK || !strings.Contains(p.body, "The user is added.") {
+			t.Fatalf("got %d at %s, want the user's page with a notice", p.status, p.url)
+		}
+		u, err := s.App.Admin.User(t.Context(), fx.tenant.ID, "carla")
+		if err != nil || u.Status != gatehouse.StatusActive || !u.HasRole("agent") || u.PasswordHash == "" {
+			t.Fatalf("got %+v, %v, want an active agent with a password", u, err)
+		}
+		if evs := auditEvents(t, s, fx.tenant.ID, "user.create"); len(evs) == 0 || evs[len(evs)-1].Actor != "user:"+fx.admin.ID {
+			t.Errorf("got user.create events %+v, want the last by the admin", evs)
+		}
+	})
+
+	t.Run("invite", func(t *testing.T) {
+		p := admin.post(base, url.Values{"username": {"dan"}, "invite": {"yes"}, "password": {"ignored!!"}})
+		link := p.value(t, "password-link")
+		if !strings.HasPrefix(link, s.URL+"/t/acme/password/set?token=") {
+			t.Fatalf("got link %q, want a set-password link of the tenant issuer", link)
+		}
+		u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, "dan")
+		if u.Status != gatehouse.StatusInvited || u.PasswordHash != "" {
+			t.Errorf("invited user: %+v", u)
+		}
+		if page := admin.get(base + "/" + u.ID); strings.Contains(page.body, link) {
+			t.Error("the user's page shows the link again")
+		}
+		// The link works: the set-password form opens.
+		if form := admin.get(link); form.status != http.StatusOK || !strings.Contains(form.body, `autocomplete="new-password"`) {
+			t.Errorf("the invitation link: got %d", form.status)
+		}
+	})
+
+	t.Run("roles", func(t *testing.T) {
+		page := admin.get(base + "/" + fx.agent.ID)
+		p := admin.submit(page, "/roles", url.Values{"roles": {"agent, supervisor"}})
+		if !strings.Contains(p.body, "The roles are saved.") {
+			t.Fatalf("set roles: got %d:\n%s", p.status, p.body)
+		}
+		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID); strings.Join(u.Roles, ",") != "agent,supervisor" {
+			t.Errorf("got roles %v", u.Roles)
+		}
+		// The old page's revision is stale now.
+		stale := admin.submit(page, "/roles", url.Values{"roles": {"agent"}})
+		if stale.status != http.StatusConflict || stale.value(t, "roles") != "agent, supervisor" {
+			t.Errorf("stale roles: got %d with %q, want 409 and the current roles", stale.status, stale.value(t, "roles"))
+		}
+		tests := []struct {
+			name string
+			b    *browser
+			user *gatehouse.User
+			set  string
+			want string
+		}{
+			{"admin makes an owner", admin, fx.agent, "owner", "Only an owner can give or take away the owner role."},
+			{"admin unmakes an owner", admin, fx.owner, "admin", "Only an owner can give or take away the owner role."},
+			{"admin removes own access", admin, fx.admin, "agent", "You cannot remove your own access"},
+			{"bad role", admin, fx.agent, "ok, b@d", "b@d must be 1-64"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				page := tc.b.get(base + "/" + tc.user.ID)
+				p := tc.b.submit(page, "/roles", url.Values{"roles": {tc.set}})
+				if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.fieldError("roles"), tc.want) {
+					t.Errorf("got %d with %q, want 422 with %q", p.status, p.fieldError("roles"), tc.want)
+				}
+				if p.value(t, "roles") != tc.set {
+					t.Errorf("the roles field holds %q, want %q as typed", p.value(t, "roles"), tc.set)
+				}
+			})
+		}
+		page = owner.get(base + "/" + fx.agent.ID)
+		if p := owner.submit(page, "/roles", url.Values{"roles": {"owner"}}); !strings.Contains(p.body, "The roles are saved.") {
+			t.Errorf("an owner making an owner: got %d", p.status)
+		}
+		page = owner.get(base + "/" + fx.agent.ID)
+		owner.submit(page, "/roles", url.Values{"roles": {"agent"}})
+	})
+
+	t.Run("disable and enable", func(t *testing.T) {
+		victim := s.MustUser(t, fx.tenant.ID, "eve", password, "agent")
+		vb := newBrowser(t, s)
+		vb.signIn("/t/acme/dashboard", "", victim.Username) // a session to end (403 page)
+		page := admin.get(base + "/" + victim.ID)
+		confirm := admin.submit(page, "/status", nil)
+		if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Disable account") {
+			t.Fatalf("disable: got no confirmation:\n%s", confirm.body)
+		}
+		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, victim.ID); u.Status != gatehouse.StatusActive {
+			t.Fatal("the confirmation page disabled the user already")
+		}
+		p := admin.submit(confirm, "/status", nil)
+		if !strings.Contains(p.body, "The account is disabled.") {
+			t.Fatalf("disable: got %d:\n%s", p.status, p.body)
+		}
+		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, victim.ID); u.Status != gatehouse.StatusDisabled {
+			t.Errorf("got status %s, want disabled", u.Status)
+		}
+		if q := vb.get("/t/acme/dashboard/clients"); q.url.Path != "/t/acme/dashboard/signin" {
+			t.Errorf("the disabled user's browser: got %s, want the sign-in (the session ended)", q.url)
+		}
+		p = admin.submit(p, "/status", nil)
+		if !strings.Contains(p.body, "The account is enabled again.") {
+			t.Errorf("enable: got %d", p.status)
+		}
+		if evs := auditEvents(t, s, fx.tenant.ID, "user.disable"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+			t.Errorf("got user.disable events %+v, want one by the admin", evs)
+		}
+
+		for name, tc := range map[string]struct {
+			user *gatehouse.User
+			want string
+		}{
+			"own account":     {fx.admin, "You cannot disable your own account"},
+			"owner's account": {fx.owner, "Only an owner can change the account of an owner."},
+		} {
+			p := admin.post(base+"/"+tc.user.ID+"/status", url.Values{"status": {"disabled"}, "confirm": {"yes"}})
+			if p.status != http.StatusForbidden || !strings.Contains(p.body, tc.want) {
+				t.Errorf("%s: got %d, want 403 with %q", name, p.status, tc.want)
+			}
+		}
+		if strings.Contains(admin.get(base+"/"+fx.admin.ID).body, "Disable account") {
+			t.Error("an admin's own page offers to disable the account")
+		}
+	})
+
+	t.Run("reset link", func(t *testing.T) {
+		page := admin.get(base + "/" + fx.agent.ID)
+		p := admin.submit(page, "/password-link", nil)
+		if link := p.value(t, "password-link"); !strings.Contains(link, "/t/acme/password/set?token=") {
+			t.Errorf("got link %q", link)
+		}
+		if evs := auditEvents(t, s, fx.tenant.ID, "user.password.link"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+			t.Errorf("got user.password.link events %+v", evs)
+		}
+		if p := admin.post(base+"/"+fx.owner.ID+"/password-link", nil); p.status != http.StatusForbidden {
+			t.Errorf("an admin resetting an owner: got %d, want 403", p.status)
+		}
+	})
+}

@@ -1,0 +1,329 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// TestDashboardBrowser registers an app in headless Chromium against the
+// real binary, the way a tenant admin sets up a WordPress site: the admin
+// signs in to the dashboard, registers the app through the form (a
+// mistake first), copies the secret from the page that shows it once and
+// the setup fields from the app's page with their copy buttons, and a
+// relying party (x/oauth2 and go-oidc, configured with exactly those
+// values and nothing else) signs a user in. It then visits every other
+// page of the dashboard, and writes a screenshot of each, on a desktop
+// and on a phone (and in dark mode), into the test's artifact directory.
+func TestDashboardBrowser(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	d := newDeployment(t)
+	d.mustTenant("acme", "Acme Inc")
+	ana := d.mustUser("acme", "ana", "Ana Lima", "correct horse battery staple", "owner")
+	d.mustUser("acme", "bo", "Bo Berg", "another long passphrase", "agent")
+	d.start()
+	b := newBrowser(t)
+	b.run("let the page use the clipboard", grantClipboard())
+	dash := d.tenantIssuer("acme") + "/dashboard"
+
+	// Signed out: the dashboard asks to sign in, then comes back.
+	b.run("open the dashboard",
+		chromedp.Navigate(dash+"/clients"),
+		chromedp.WaitVisible(chromedp.ID("password")))
+	if got := b.text("h1"); got != "Sign in to the dashboard" {
+		t.Errorf("sign-in heading = %q", got)
+	}
+	b.screenshot("dashboard-sign-in")
+	b.run("sign in",
+		chromedp.SendKeys(chromedp.ID("username"), ana.Username),
+		chromedp.SendKeys(chromedp.ID("password"), ana.password),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.dash-nav`)))
+	if loc := b.location(); loc != dash+"/clients" {
+		t.Errorf("after signing in the browser is at %s, want %s/clients", loc, dash)
+	}
+	b.screenshot("dashboard-apps-empty")
+
+	// Register the app: first with a mistake (a plain-http redirect URI on
+	// a public host), which is named next to its field.
+	b.run("open the form",
+		chromedp.Click(chromedp.CSS(`a.button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("redirect-uris")))
+	b.screenshot("dashboard-register")
+	b.run("register with a mistake",
+		chromedp.SendKeys(chromedp.ID("name"), "Acme Blog"),
+		chromedp.SendKeys(chromedp.ID("redirect-uris"), "http://blog.acme.example/callback"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("redirect-uris-error")))
+	if got := b.text("#redirect-uris-error"); !strings.Contains(got, "must use https") {
+		t.Errorf("redirect URI problem = %q", got)
+	}
+	if got := b.value("#name"); got != "Acme Blog" {
+		t.Errorf("after the mistake the name field holds %q, want it kept", got)
+	}
+	b.screenshot("dashboard-register-errors")
+	b.run("register",
+		chromedp.Clear(chromedp.ID("redirect-uris")),
+		chromedp.SendKeys(chromedp.ID("redirect-uris"), d.app.callback()),
+		chromedp.Click(chromedp.ID("scope-offline-access")),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("client-secret")))
+	b.screenshot("dashboard-app-registered")
+	clientID, secret := b.copied("client-id"), b.copied("client-secret")
+	if !strings.HasPrefix(clientID, "gth_ci_") || !strings.HasPrefix(secret, "gth_cs_") {
+		t.Fatalf("copied client ID %q and secret %q, want generated values", clientID, secret)
+	}
+
+	// The app's page: the setup fields, copied one by one.
+	b.run("open the app's page",
+		chromedp.Click(chromedp.CSS(`a.button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("setup-issuer")))
+	b.screenshot("dashboard-app")
+	if body := b.text("main"); strings.Contains(body, secret) {
+		t.Fatal("the app's page shows the secret again")
+	}
+	setup := map[string]string{}
+	for _, id := range []string{"client-id", "issuer", "discovery", "authorize", "token", "userinfo", "jwks", "logout", "scopes"} {
+		setup[id] = b.copied("setup-" + id)
+	}
+	if setup["client-id"] != clientID {
+		t.Errorf("the app's page gives client ID %q, the registration %q", setup["client-id"], clientID)
+	}
+
+	// A relying party set up with exactly those values, field by field as a
+	// plugin that does not read discovery asks for them; the discovery
+	// document at the copied URL must agree.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var disc struct {
+		Issuer                string `json:"issuer"`
+		AuthorizationEndpoint string `json:"authorization_endpoint"`
+		TokenEndpoint         string `json:"token_endpoint"`
+		UserinfoEndpoint      string `json:"userinfo_endpoint"`
+		JWKSURI               string `json:"jwks_uri"`
+		EndSessionEndpoint    string `json:"end_session_endpoint"`
+	}
+	fetchJSON(t, setup["discovery"], &disc)
+	for name, pair := range map[string][2]string{
+		"issuer":                 {disc.Issuer, setup["issuer"]},
+		"authorization_endpoint": {disc.AuthorizationEndpoint, setup["authorize"]},
+		"token_endpoint":         {disc.TokenEndpoint, setup["token"]},
+		"userinfo_endpoint":      {disc.UserinfoEndpoint, setup["userinfo"]},
+		"jwks_uri":               {disc.JWKSURI, setup["jwks"]},
+		"end_session_endpoint":   {disc.EndSessionEndpoint, setup["logout"]},
+	} {
+		if pair[0] != pair[1] {
+			t.Errorf("discovery %s = %q, the dashboard says %q", name, pair[0], pair[1])
+		}
+	}
+	provider := (&oidc.ProviderConfig{
+		IssuerURL: setup["issuer"], AuthURL: setup["authorize"], TokenURL: setup["token"],
+		UserInfoURL: setup["userinfo"], JWKSURL: setup["jwks"], Algorithms: []string{"RS256"},
+	}).NewProvider(ctx)
+	conf := oauth2.Config{ClientID: setup["client-id"], ClientSecret: secret, Endpoint: provider.Endpoint(),
+		RedirectURL: d.app.callback(), Scopes: strings.Fields(setup["scopes"])}
+	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
+	b.run("sign in to the app",
+		chromedp.Navigate(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))),
+		chromedp.WaitVisible(chromedp.CSS(`button[value="allow"]`)))
+	b.run("allow", chromedp.Click(chromedp.CSS(`button[value="allow"]`)), chromedp.WaitVisible(chromedp.ID("app")))
+	h := d.app.wait(t, state, actionTimeout)
+	if h.Params.Get("iss") != setup["issuer"] {
+		t.Errorf("authorization response iss = %q, want %q", h.Params.Get("iss"), setup["issuer"])
+	}
+	tok, err := conf.Exchange(ctx, h.Params.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange with the copied values: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: clientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("verify the ID token with the copied JWKS URL: %v", err)
+	}
+	var claims struct {
+		Nonce string `json:"nonce"`
+		Email string `json:"email"`
+	}
+	if err := idt.Claims(&claims); err != nil || idt.Subject != ana.ID || claims.Nonce != nonce || claims.Email != "ana@example.com" {
+		t.Errorf("ID token: sub %s, claims %+v (%v); want ana's", idt.Subject, claims, err)
+	}
+	if tok.RefreshToken == "" {
+		t.Error("offline_access was chosen in the form, but no refresh token came")
+	}
+	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil || ui.Subject != ana.ID {
+		t.Errorf("userinfo at the copied URL: %v, %v", ui, err)
+	}
+
+	// Every other page, each with a screenshot.
+	b.run("rotate: confirmation",
+		chromedp.Navigate(dash+"/clients"),
+		chromedp.WaitVisible(chromedp.CSS(`.items a`)),
+		chromedp.Click(chromedp.CSS(`.items a`)),
+		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
+		chromedp.Click(chromedp.CSS(`form[action$="/rotate"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="grace"]`)))
+	b.screenshot("dashboard-rotate-confirm")
+	b.run("rotate", chromedp.Click(chromedp.CSS(`form button.danger`)), chromedp.WaitVisible(chromedp.ID("client-secret")))
+	if got := b.value("#client-id"); got == clientID {
+		t.Error("rotation kept the client ID")
+	}
+	b.run("edit form",
+		chromedp.Click(chromedp.CSS(`a.button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
+		chromedp.Click(chromedp.CSS(`a[href$="/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("redirect-uris")))
+	b.screenshot("dashboard-app-edit")
+	b.run("delete: confirmation",
+		chromedp.Navigate(dash+"/clients"),
+		chromedp.Click(chromedp.CSS(`.items a`)),
+		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
+		chromedp.Click(chromedp.CSS(`form[action$="/delete"] button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
+	b.screenshot("dashboard-delete-confirm")
+	b.run("apps list", chromedp.Navigate(dash+"/clients"), chromedp.WaitVisible(chromedp.CSS(`.items a`)))
+	b.screenshot("dashboard-apps")
+
+	b.run("users", chromedp.Click(chromedp.CSS(`nav a[href$="/users"]`)), chromedp.WaitVisible(chromedp.CSS(`.items a`)))
+	b.screenshot("dashboard-users")
+	b.run("add a user: form", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("username")))
+	b.screenshot("dashboard-user-new")
+	b.run("add a user",
+		chromedp.SendKeys(chromedp.ID("username"), "carla"),
+		chromedp.SendKeys(chromedp.ID("email"), "carla@example.com"),
+		chromedp.SendKeys(chromedp.ID("roles"), "agent"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("password-link")))
+	if link := b.copied("password-link"); !strings.HasPrefix(link, d.tenantIssuer("acme")+"/password/set?token=") {
+		t.Errorf("set-password link = %q", link)
+	}
+	b.screenshot("dashboard-user-invited")
+	b.run("user page", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("roles")))
+	b.screenshot("dashboard-user")
+	b.run("disable: confirmation",
+		chromedp.Click(chromedp.CSS(`form[action$="/status"] button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
+	b.screenshot("dashboard-disable-confirm")
+
+	b.run("API keys", chromedp.Click(chromedp.CSS(`nav a[href$="/apikeys"]`)), chromedp.WaitVisible(chromedp.CSS(`a.button.primary`)))
+	b.run("API key form", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("name")))
+	b.screenshot("dashboard-apikey-new")
+	b.run("create an API key",
+		chromedp.SendKeys(chromedp.ID("name"), "CRM sync"),
+		chromedp.Click(chromedp.ID("scope-oauth-clients-read")),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("api-key")))
+	if key := b.copied("api-key"); !strings.HasPrefix(key, "gth_sk_") {
+		t.Errorf("API key = %q", key)
+	}
+	b.screenshot("dashboard-apikey-created")
+	b.run("API key list", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.CSS(`.items`)))
+	b.screenshot("dashboard-apikeys")
+
+	b.run("audit log", chromedp.Click(chromedp.CSS(`nav a[href$="/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`.events`)))
+	if got := b.text(".events"); !strings.Contains(got, "client.create") || !strings.Contains(got, "user ana") {
+		t.Errorf("the audit log does not name ana's registration of the app:\n%s", got)
+	}
+	b.screenshot("dashboard-audit")
+
+	b.run("branding", chromedp.Click(chromedp.CSS(`nav a[href$="/branding"]`)), chromedp.WaitVisible(chromedp.ID("primary-color")))
+	b.run("save branding",
+		chromedp.SendKeys(chromedp.ID("primary-color"), "#0a7d32"),
+		chromedp.SendKeys(chromedp.ID("background-color"), "#eef6f0"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	b.screenshot("dashboard-branding")
+
+	// An agent gets the 403 page.
+	b.run("sign out", chromedp.Click(chromedp.CSS(`.dash-who button`)), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	b.run("sign in as an agent",
+		chromedp.Navigate(dash),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("username"), "bo"),
+		chromedp.SendKeys(chromedp.ID("password"), "another long passphrase"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.alert`)))
+	if got := b.text("h1"); got != "You cannot use this dashboard" {
+		t.Errorf("agent: heading %q", got)
+	}
+	b.screenshot("dashboard-denied")
+}
+
+// grantClipboard lets pages read and write the clipboard without asking,
+// so the test can copy as a person does and read what was copied. A
+// headless tab is never focused, and the clipboard works only in a
+// focused document: the tab is made to behave as if it were.
+func grantClipboard() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+			return err
+		}
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+				Setting:    "granted",
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// copied clicks the copy button of the read-only field with id, as a
+// person does, and returns what reached the clipboard.
+func (b *browser) copied(id string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.tab, actionTimeout)
+	defer cancel()
+	sel := chromedp.CSS(`button[data-copy="` + id + `"]`)
+	err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`navigator.clipboard.writeText("")`, chromedp.EvalAwaitPromise),
+		chromedp.WaitVisible(sel),
+		chromedp.Click(sel))
+	if err != nil {
+		b.t.Fatalf("browser: copy #%s: %v (at %s)", id, err, b.location())
+	}
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			b.t.Fatalf("browser: read the clipboard after copying #%s: %v", id, err)
+		}
+		if got != "" {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("browser: copying #%s put nothing on the clipboard", id)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// fetchJSON reads a JSON document over HTTP.
+func fetchJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}

@@ -1,0 +1,219 @@
+package sqlite
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	gatehouse "github.com/gatehouse-id/gatehouse"
+)
+
+// Every token, revocation and introspection request authenticates its
+// client by client_id, and clients change rarely: the store keeps the
+// clients it loaded by client_id and forgets all of them whenever any
+// client or credential changes.
+//
+// A change made through this Store clears the cache before the method
+// returns. A change made by another process on the same file (a CLI
+// command next to the running server) bumps the client_changes counter
+// through triggers (migration 0002), which a watcher reads every
+// clientWatchInterval; the cache serves nothing while the watcher has no
+// reading. The secret is never trusted from the cache alone: the caller
+// compares the presented secret's hash with the credential's on every
+// request, as it would after a database read.
+
+// clientWatchInterval is how often the counter of client changes is read,
+// and so how long a change made by another process may take to reach the
+// cache.
+const clientWatchInterval = time.Second
+
+// maxCachedClients bounds the cache; past it, it starts over.
+const maxCachedClients = 10000
+
+// clientCache keeps clients by OAuth client_id. Its generation moves on at
+// every clear, so that a load that raced a change never stores what it
+// read before the change.
+type clientCache struct {
+	mu       sync.Mutex
+	gen      uint64
+	entries  map[string]*gatehouse.Client
+	watching bool  // the watcher has a current reading of the counter
+	counter  int64 // the last reading
+	started  bool  // the watcher goroutine runs
+	closed   bool  // the store closed: no watcher starts again
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// get returns a copy of the cached client and the generation to pass to
+// put after a miss.
+func (c *clientCache) get(clientID string) (*gatehouse.Client, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.watching {
+		return nil, c.gen, false
+	}
+	cl, ok := c.entries[clientID]
+	if !ok {
+		return nil, c.gen, false
+	}
+	return cloneClient(cl), c.gen, true
+}
+
+// put stores a copy of cl under clientID unless the cache was cleared
+// since gen was read.
+func (c *clientCache) put(clientID string, cl *gatehouse.Client, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.watching || gen != c.gen {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= maxCachedClients {
+		c.entries = make(map[string]*gatehouse.Client)
+	}
+	c.entries[clientID] = cloneClient(cl)
+}
+
+// clear forgets every client.
+func (c *clientCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.entries = nil
+}
+
+// touch records a use of the credential with clientID in the cached
+// client it names.
+func (c *clientCache) touch(clientID string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.entries[clientID]
+	if !ok {
+		return
+	}
+	for i := range cl.Credentials {
+		if cl.Credentials[i].ClientID == clientID {
+			cl.Credentials[i].LastUsedAt = at
+		}
+	}
+}
+
+// observe records a reading of the change counter (ok false: the reading
+// failed) and clears the cache when the counter moved or was unknown.
+func (c *clientCache) observe(n int64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok && c.watching && n == c.counter {
+		return
+	}
+	c.gen++
+	c.entries = nil
+	c.watching, c.counter = ok, n
+}
+
+// len returns the number of cached clients.
+func (c *clientCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// cloneClient copies a client deeply enough that a caller may change the
+// copy (its lists, its credentials) without touching the cached one.
+func cloneClient(c *gatehouse.Client) *gatehouse.Client {
+	out := *c
+	out.RedirectURIs = slices.Clone(c.RedirectURIs)
+	out.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	out.AllowedOrigins = slices.Clone(c.AllowedOrigins)
+	out.Scopes = slices.Clone(c.Scopes)
+	out.GrantTypes = slices.Clone(c.GrantTypes)
+	out.AllowedRoles = slices.Clone(c.AllowedRoles)
+	out.Credentials = slices.Clone(c.Credentials)
+	for i := range out.Credentials {
+		out.Credentials[i].SecretHash = slices.Clone(out.Credentials[i].SecretHash)
+	}
+	return &out
+}
+
+const qClientChanges = `SELECT n FROM client_changes`
+
+// readClientChanges reads the counter of client changes.
+func (s *Store) readClientChanges(ctx context.Context) (int64, error) {
+	st, err := s.rstmts.get(ctx, qClientChanges)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = st.QueryRowContext(ctx).Scan(&n)
+	return n, err
+}
+
+// watchClients makes sure the cache has a reading of the change counter
+// and that the watcher runs; the first call reads the counter itself, so
+// the cache serves from the first lookup on.
+func (s *Store) watchClients(ctx context.Context) {
+	c := &s.clients
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.started {
+		watching := c.watching
+		c.mu.Unlock()
+		if !watching {
+			// The watcher's last reading failed (the schema was not
+			// migrated yet, say): try again now rather than wait.
+			n, err := s.readClientChanges(ctx)
+			c.observe(n, err == nil)
+		}
+		return
+	}
+	c.started = true
+	c.stop, c.done = make(chan struct{}), make(chan struct{})
+	c.mu.Unlock()
+	n, err := s.readClientChanges(ctx)
+	c.observe(n, err == nil)
+	go s.runClientWatcher()
+}
+
+// runClientWatcher reads the change counter every clientWatchInterval
+// until the store closes.
+func (s *Store) runClientWatcher() {
+	c := &s.clients
+	defer close(c.done)
+	t := time.NewTicker(clientWatchInterval)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-c.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		n, err := s.readClientChanges(ctx)
+		c.observe(n, err == nil)
+	}
+}
+
+// stopClientWatcher ends the watcher, if it runs, and waits for it.
+func (s *Store) stopClientWatcher() {
+	c := &s.clients
+	c.mu.Lock()
+	started, closed := c.started, c.closed
+	c.closed = true
+	c.watching = false
+	c.entries = nil
+	c.mu.Unlock()
+	if !started || closed {
+		return
+	}
+	close(c.stop)
+	<-c.done
+}
