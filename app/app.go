@@ -176,8 +176,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		TenantChanged: a.Tenants.Invalidate}).Register(a.Server)
 	// The tenant dashboard, for the owners and admins of a tenant, on the
 	// account page's sessions.
-	dash, err := dashboard.New(dashboard.Options{Admin: a.Admin, Identity: front, Pages: pages, Audit: o.Store,
-		Scopes: catalog, Clock: o.Clock, Logger: o.Logger, ClientIP: server.ClientIP, TenantChanged: a.Tenants.Invalidate})
+	dash, err := dashboard.New(dashboard.Options{Admin: a.Admin, Identity: front, Pages: pages, Scopes: catalog,
+		Clock: o.Clock, Logger: o.Logger, ClientIP: server.ClientIP, TenantChanged: a.Tenants.Invalidate})
 	if err != nil {
 		a.Audit.Close(ctx)
 		return nil, err

@@ -120,3 +120,33 @@ func TestAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestBadAddresses checks that what a link carries cannot make a page
+// fail: a malformed id, cursor or page is a 4xx page, never a 500.
+func TestBadAddresses(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	b := newBrowser(t, s)
+	b.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/t/acme/dashboard/clients?cursor=x", http.StatusBadRequest},
+		{"/t/acme/dashboard/users?cursor=-1", http.StatusBadRequest},
+		{"/t/acme/dashboard/apikeys?cursor=" + strings.Repeat("9", 300), http.StatusOK},
+		{"/t/acme/dashboard/audit?after=x", http.StatusBadRequest},
+		{"/t/acme/dashboard/clients/not-a-uuid", http.StatusNotFound},
+		{"/t/acme/dashboard/users/00000000-0000-0000-0000-000000000000", http.StatusNotFound},
+		{"/t/acme/dashboard/nothing", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		if p := b.get(tc.path); p.status != tc.want {
+			t.Errorf("GET %s: got %d, want %d", tc.path, p.status, tc.want)
+		}
+	}
+	if strings.Contains(s.Log.String(), `"level":"ERROR"`) {
+		t.Errorf("bad addresses were logged as errors:\n%s", s.Log.String())
+	}
+}

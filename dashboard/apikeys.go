@@ -119,7 +119,7 @@ func (d *Dashboard) serveCreateAPIKey(w http.ResponseWriter, r *http.Request, s 
 				Frame: s.frame(""),
 				Lead: "Copy the key now into your backend's configuration: this is the only time it is shown. " +
 					"Gatehouse keeps only a hash of it. Never put it in a web page or an app.",
-				Values: []web.CopyField{{ID: "api-key", Label: "API key", Value: value, Secret: true}},
+				Values: []web.CopyField{{ID: "api-key", Label: "API key", Value: value, Mono: true}},
 				Facts: []web.Fact{{Term: "Name", Detail: k.Name}, {Term: "Scopes", Detail: gatehouse.JoinScope(k.Scopes)},
 					{Term: "Expires", Detail: expires}},
 				DoneURL:   s.link("/apikeys"),

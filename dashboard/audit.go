@@ -77,7 +77,7 @@ func (d *Dashboard) serveAudit(w http.ResponseWriter, r *http.Request, s *sessio
 		d.render(w, r, http.StatusUnprocessableEntity, s, "Audit log", data)
 		return
 	}
-	events, next, err := d.audit.ListAuditEvents(r.Context(), f)
+	events, next, err := d.admin.AuditEvents(r.Context(), s.tenant.ID, f)
 	if err != nil {
 		d.fail(w, r, s, d.storeError(r, "list audit events", err))
 		return
@@ -124,32 +124,36 @@ func (d *Dashboard) auditActor(r *http.Request, s *session, typed string) string
 	return typed
 }
 
-// actorNames finds the usernames of the users that events name, so the
-// log reads "ana" rather than a user id. A user that no longer exists
-// keeps its id.
+// actorNames names the users and apps that events refer to, so the log
+// reads "user ana" and "app Acme Blog" rather than ids. A user or app
+// that no longer exists keeps its id.
 func (d *Dashboard) actorNames(r *http.Request, s *session, events []*gatehouse.AuditEvent) map[string]string {
 	names := map[string]string{}
 	for _, e := range events {
 		for _, ref := range []string{e.Actor, e.Target} {
-			id, ok := strings.CutPrefix(ref, "user:")
-			if !ok || names[ref] != "" || !gatehouse.IsUUID(id) {
+			if _, seen := names[ref]; seen {
 				continue
 			}
-			if u, err := d.admin.User(r.Context(), s.tenant.ID, id); err == nil {
-				names[ref] = u.Username
-			} else {
-				names[ref] = ref
+			names[ref] = ""
+			if id, ok := strings.CutPrefix(ref, "user:"); ok && gatehouse.IsUUID(id) {
+				if u, err := d.admin.User(r.Context(), s.tenant.ID, id); err == nil {
+					names[ref] = "user " + u.Username
+				}
+			} else if id, ok := strings.CutPrefix(ref, "client:"); ok && id != "" {
+				if c, err := d.admin.Client(r.Context(), s.tenant.ID, id); err == nil {
+					names[ref] = "app " + c.Name
+				}
 			}
 		}
 	}
 	return names
 }
 
-// describeActor shows an audit actor or target, a user by their
-// username.
+// describeActor shows an audit actor or target by its name when it has
+// one.
 func describeActor(ref string, names map[string]string) string {
-	if n := names[ref]; n != "" && n != ref {
-		return "user " + n
+	if n := names[ref]; n != "" {
+		return n
 	}
 	return ref
 }

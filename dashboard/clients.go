@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -213,7 +214,7 @@ func (d *Dashboard) renderCreated(w http.ResponseWriter, r *http.Request, s *ses
 		Frame:     s.frame(""),
 		Lead:      lead,
 		Values:    credentialFields(clientID, secret),
-		Setup:     setupFields(s, c, ""),
+		Setup:     d.setupFields(s, c, ""),
 		DoneURL:   s.link("/clients/" + c.ID),
 		DoneLabel: "Go to the app's page",
 	})
@@ -222,9 +223,9 @@ func (d *Dashboard) renderCreated(w http.ResponseWriter, r *http.Request, s *ses
 // credentialFields are a new credential's client ID and secret (none for
 // a public client), to copy.
 func credentialFields(clientID, secret string) []web.CopyField {
-	out := []web.CopyField{{ID: "client-id", Label: "Client ID", Value: clientID}}
+	out := []web.CopyField{{ID: "client-id", Label: "Client ID", Value: clientID, Mono: true}}
 	if secret != "" {
-		out = append(out, web.CopyField{ID: "client-secret", Label: "Client secret", Value: secret, Secret: true,
+		out = append(out, web.CopyField{ID: "client-secret", Label: "Client secret", Value: secret, Mono: true,
 			Hint: "Shown only now. If it is lost, rotate the secret on the app's page."})
 	}
 	return out
@@ -232,11 +233,11 @@ func credentialFields(clientID, secret string) []web.CopyField {
 
 // setupFields are the values an OIDC plugin asks for: the issuer and its
 // endpoints, the scopes and, when clientID is not empty, the client ID.
-func setupFields(s *session, c *gatehouse.Client, clientID string) []web.CopyField {
+func (d *Dashboard) setupFields(s *session, c *gatehouse.Client, clientID string) []web.CopyField {
 	iss := s.issuerURL()
 	var out []web.CopyField
 	if clientID != "" {
-		out = append(out, web.CopyField{ID: "setup-client-id", Label: "Client ID", Value: clientID})
+		out = append(out, web.CopyField{ID: "setup-client-id", Label: "Client ID", Value: clientID, Mono: true})
 	}
 	return append(out,
 		web.CopyField{ID: "setup-issuer", Label: "Issuer", Value: iss},
@@ -246,9 +247,26 @@ func setupFields(s *session, c *gatehouse.Client, clientID string) []web.CopyFie
 		web.CopyField{ID: "setup-userinfo", Label: "UserInfo URL", Value: iss + "/oauth/userinfo"},
 		web.CopyField{ID: "setup-jwks", Label: "JWKS URL", Value: iss + "/oauth/jwks.json"},
 		web.CopyField{ID: "setup-logout", Label: "End session URL (logout)", Value: iss + "/oauth/logout"},
-		web.CopyField{ID: "setup-scopes", Label: "Scopes", Value: gatehouse.JoinScope(c.Scopes),
+		web.CopyField{ID: "setup-scopes", Label: "Scopes", Value: gatehouse.JoinScope(d.catalogOrder(c.Scopes)),
 			Hint: "Separated by spaces. The app may ask for fewer; openid is needed to sign in."},
 	)
+}
+
+// catalogOrder returns scopes in the order of the scope catalog (openid
+// first, as plugins show it), any the catalog does not know last.
+func (d *Dashboard) catalogOrder(scopes []string) []string {
+	out := make([]string, 0, len(scopes))
+	for _, sc := range d.scopes.Available() {
+		if slices.Contains(scopes, sc.Name) {
+			out = append(out, sc.Name)
+		}
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // client reads the client named by the path, answering 404 itself.
@@ -295,7 +313,7 @@ func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, s *sess
 	if cr := currentCredential(c, now); cr != nil {
 		clientID = cr.ClientID
 	}
-	data.Setup = setupFields(s, c, clientID)
+	data.Setup = d.setupFields(s, c, clientID)
 	for _, cr := range c.Credentials {
 		dc := web.DashboardCredential{ClientID: cr.ClientID, Name: cr.Name, SecretHint: cr.SecretHint,
 			Created: cr.CreatedAt, Expires: cr.ExpiresAt, Expired: cr.Expired(now), LastUsed: cr.LastUsedAt}
@@ -314,7 +332,7 @@ func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, s *sess
 		{Term: "Redirect URIs", Detail: none(c.RedirectURIs)},
 		{Term: "Sign-out return URIs", Detail: none(c.PostLogoutRedirectURIs)},
 		{Term: "Allowed origins", Detail: none(c.AllowedOrigins)},
-		{Term: "Scopes", Detail: none(c.Scopes)},
+		{Term: "Scopes", Detail: none(d.catalogOrder(c.Scopes))},
 		{Term: "Grant types", Detail: none(c.GrantTypes)},
 		{Term: "Client authentication", Detail: c.AuthMethod},
 		{Term: "ID token algorithm", Detail: c.IDTokenAlg},
@@ -417,13 +435,11 @@ func (d *Dashboard) serveRotateSecret(w http.ResponseWriter, r *http.Request, s 
 	if !ok {
 		return
 	}
-	var grace time.Duration = -1
-	for _, g := range graceChoices {
-		if r.PostForm.Get("grace") == g.Value {
-			grace, _ = time.ParseDuration(g.Value + "s")
-		}
-	}
-	if !confirmed(r) || grace < 0 {
+	chosen := r.PostForm.Get("grace")
+	known := slices.ContainsFunc(graceChoices, func(c web.Choice) bool { return c.Value == chosen })
+	secs, _ := strconv.Atoi(chosen)
+	grace := time.Duration(secs) * time.Second
+	if !confirmed(r) || !known {
 		d.render(w, r, http.StatusOK, s, "Rotate the secret of "+c.Name+"?", web.DashboardConfirm{
 			Frame: s.frame(""),
 			Lead: "The app gets a new client ID and secret, shown once on the next page. Put both into its settings; " +
@@ -459,7 +475,7 @@ func (d *Dashboard) serveRotateSecret(w http.ResponseWriter, r *http.Request, s 
 		Lead: "Put the new client ID and secret into the app's settings now: this is the only time the secret is shown. " +
 			"The old ones stop working " + when + ".",
 		Values:    credentialFields(issued.ClientID, issued.Secret),
-		Setup:     setupFields(s, c, ""),
+		Setup:     d.setupFields(s, c, ""),
 		DoneURL:   s.link("/clients/" + c.ID),
 		DoneLabel: "Go to the app's page",
 	})

@@ -140,7 +140,7 @@ func TestCreateClient(t *testing.T) {
 		"setup-userinfo":  iss + "/oauth/userinfo",
 		"setup-jwks":      iss + "/oauth/jwks.json",
 		"setup-logout":    iss + "/oauth/logout",
-		"setup-scopes":    "email openid profile",
+		"setup-scopes":    "openid profile email",
 	} {
 		if got := page.value(t, id); got != want {
 			t.Errorf("setup field %s: got %q, want %q", id, got, want)

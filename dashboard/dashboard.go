@@ -47,18 +47,12 @@ type Identity interface {
 	CheckSignIn(w http.ResponseWriter, r *http.Request, p login.SignInPrompt) *gatehouse.User
 }
 
-// AuditLog reads a tenant's audit log (the store).
-type AuditLog interface {
-	ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([]*gatehouse.AuditEvent, int64, error)
-}
-
-// Options are the dependencies of the dashboard. Admin, Identity, Pages
-// and Audit are required.
+// Options are the dependencies of the dashboard. Admin, Identity and
+// Pages are required.
 type Options struct {
 	Admin    *admin.Service
 	Identity Identity
 	Pages    *web.Renderer
-	Audit    AuditLog
 	// Scopes is the scope catalog; nil uses the standard one.
 	Scopes *gatehouse.ScopeCatalog
 	// Clock is the time source; nil uses time.Now.
@@ -79,7 +73,6 @@ type Dashboard struct {
 	admin         *admin.Service
 	id            Identity
 	pages         *web.Renderer
-	audit         AuditLog
 	scopes        *gatehouse.ScopeCatalog
 	clock         gatehouse.Clock
 	log           *slog.Logger
@@ -97,8 +90,6 @@ func New(o Options) (*Dashboard, error) {
 		return nil, errors.New("dashboard: Identity is required")
 	case o.Pages == nil:
 		return nil, errors.New("dashboard: Pages is required")
-	case o.Audit == nil:
-		return nil, errors.New("dashboard: Audit is required")
 	}
 	if o.Scopes == nil {
 		o.Scopes = gatehouse.NewScopeCatalog()
@@ -115,7 +106,7 @@ func New(o Options) (*Dashboard, error) {
 	if o.TenantChanged == nil {
 		o.TenantChanged = func() {}
 	}
-	return &Dashboard{admin: o.Admin, id: o.Identity, pages: o.Pages, audit: o.Audit, scopes: o.Scopes,
+	return &Dashboard{admin: o.Admin, id: o.Identity, pages: o.Pages, scopes: o.Scopes,
 		clock: o.Clock, log: o.Logger, clientIP: o.ClientIP, tenantChanged: o.TenantChanged}, nil
 }
 
@@ -433,6 +424,10 @@ func (d *Dashboard) storeError(r *http.Request, op string, err error) *pageError
 	switch gatehouse.ErrorCode(err) {
 	case gatehouse.ENOTFOUND:
 		return errNotFound
+	case gatehouse.EINVALID:
+		// Only what the address carries gets here unchecked (a list's
+		// cursor): a bad link, not a failure.
+		return errBadRequest
 	case gatehouse.EUNAVAILABLE:
 		d.log.WarnContext(r.Context(), op, "err", err)
 		return errUnavailable

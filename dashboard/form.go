@@ -98,7 +98,16 @@ func formErrors(err error, fields fieldMap, items map[string][]string) (errs web
 		}
 		return errs, http.StatusUnprocessableEntity, true
 	case gatehouse.ECONFLICT:
-		errs.Add("", sentence(gatehouse.ErrorMessage(err)))
+		// A taken value is named by its field ("username is already
+		// taken"): show it next to that field.
+		msg := gatehouse.ErrorMessage(err)
+		for name, f := range fields {
+			if rest, ok := strings.CutPrefix(msg, name+" "); ok && f.label != "" {
+				errs.Add(f.name, f.label+" "+strings.TrimSuffix(rest, ".")+".")
+				return errs, http.StatusConflict, true
+			}
+		}
+		errs.Add("", sentence(msg))
 		return errs, http.StatusConflict, true
 	case codeStale:
 		errs.Add("", msgStale)

@@ -144,10 +144,14 @@ func (b *browser) submit(p *page, suffix string, extra url.Values) *page {
 	return b.post(f.action, v)
 }
 
-// value returns the value of the input with the given id, unescaped.
+// value returns the value of the input or text area with the given id,
+// unescaped.
 func (p *page) value(t *testing.T, id string) string {
 	t.Helper()
 	m := regexp.MustCompile(`<input id="` + regexp.QuoteMeta(id) + `"[^>]* value="([^"]*)"`).FindStringSubmatch(p.body)
+	if m == nil {
+		m = regexp.MustCompile(`(?s)<textarea id="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</textarea>`).FindStringSubmatch(p.body)
+	}
 	if m == nil {
 		t.Fatalf("no input #%s on the page (status %d, %s):\n%s", id, p.status, p.url, p.body)
 	}

@@ -119,13 +119,13 @@ func (d *Dashboard) renderPasswordLink(w http.ResponseWriter, r *http.Request, s
 	lead := "Send " + u.Username + " this link: with it they choose a new password. It works once, and it is shown only now."
 	title := "Set-password link for " + u.Username
 	if invite {
-		lead = u.Username + " is added. Send them this link: with it they choose their password and can then sign in. It works once, and it is shown only now."
+		lead = "Send " + u.Username + " this link: with it they choose their password and can then sign in. It works once, and it is shown only now."
 		title = u.Username + " is added"
 	}
 	d.render(w, r, http.StatusOK, s, title, web.DashboardOnce{
 		Frame: s.frame(""),
 		Lead:  lead,
-		Values: []web.CopyField{{ID: "password-link", Label: "Set-password link", Secret: true,
+		Values: []web.CopyField{{ID: "password-link", Label: "Set-password link",
 			Value: s.issuerURL() + "/password/set?" + url.Values{"token": {link.Token}}.Encode()}},
 		Facts:     []web.Fact{{Term: "Works until", Detail: link.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC")}},
 		DoneURL:   s.link("/users/" + u.ID),

@@ -54,8 +54,9 @@ func TestUsers(t *testing.T) {
 			})
 		}
 		p := admin.post(base, url.Values{"username": {fx.agent.Username}, "invite": {"yes"}})
-		if p.status != http.StatusConflict || !strings.Contains(p.body, "Nothing was saved") {
-			t.Errorf("a taken username: got %d, want 409 with the form:\n%s", p.status, p.body)
+		if p.status != http.StatusConflict || p.fieldError("username") != "\nThe username is already taken.\n" {
+			t.Errorf("a taken username: got %d with %q next to the username, want 409 and the problem:\n%s",
+				p.status, p.fieldError("username"), p.body)
 		}
 	})
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +26,8 @@ import (
 // relying party (x/oauth2 and go-oidc, configured with exactly those
 // values and nothing else) signs a user in. It then visits every other
 // page of the dashboard, and writes a screenshot of each, on a desktop
-// and on a phone (and in dark mode), into the test's artifact directory.
+// and on a phone (some also in dark mode), into the test's artifact
+// directory.
 func TestDashboardBrowser(t *testing.T) {
 	t.Parallel()
 	chromium(t)
@@ -44,7 +47,7 @@ func TestDashboardBrowser(t *testing.T) {
 	if got := b.text("h1"); got != "Sign in to the dashboard" {
 		t.Errorf("sign-in heading = %q", got)
 	}
-	b.screenshot("dashboard-sign-in")
+	b.shot("dashboard-sign-in")
 	b.run("sign in",
 		chromedp.SendKeys(chromedp.ID("username"), ana.Username),
 		chromedp.SendKeys(chromedp.ID("password"), ana.password),
@@ -53,14 +56,14 @@ func TestDashboardBrowser(t *testing.T) {
 	if loc := b.location(); loc != dash+"/clients" {
 		t.Errorf("after signing in the browser is at %s, want %s/clients", loc, dash)
 	}
-	b.screenshot("dashboard-apps-empty")
+	b.shot("dashboard-apps-empty")
 
 	// Register the app: first with a mistake (a plain-http redirect URI on
 	// a public host), which is named next to its field.
 	b.run("open the form",
 		chromedp.Click(chromedp.CSS(`a.button.primary`)),
 		chromedp.WaitVisible(chromedp.ID("redirect-uris")))
-	b.screenshot("dashboard-register")
+	b.shot("dashboard-register")
 	b.run("register with a mistake",
 		chromedp.SendKeys(chromedp.ID("name"), "Acme Blog"),
 		chromedp.SendKeys(chromedp.ID("redirect-uris"), "http://blog.acme.example/callback"),
@@ -174,7 +177,7 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
 		chromedp.Click(chromedp.CSS(`form[action$="/rotate"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="grace"]`)))
-	b.screenshot("dashboard-rotate-confirm")
+	b.shot("dashboard-rotate-confirm")
 	b.run("rotate", chromedp.Click(chromedp.CSS(`form button.danger`)), chromedp.WaitVisible(chromedp.ID("client-secret")))
 	if got := b.value("#client-id"); got == clientID {
 		t.Error("rotation kept the client ID")
@@ -184,21 +187,21 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
 		chromedp.Click(chromedp.CSS(`a[href$="/edit"]`)),
 		chromedp.WaitVisible(chromedp.ID("redirect-uris")))
-	b.screenshot("dashboard-app-edit")
+	b.shot("dashboard-app-edit")
 	b.run("delete: confirmation",
 		chromedp.Navigate(dash+"/clients"),
 		chromedp.Click(chromedp.CSS(`.items a`)),
 		chromedp.WaitVisible(chromedp.ID("setup-issuer")),
-		chromedp.Click(chromedp.CSS(`form[action$="/delete"] button.danger`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
-	b.screenshot("dashboard-delete-confirm")
+		chromedp.Click(chromedp.CSS(`section[aria-labelledby="settings-heading"] button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.stack button.danger`)))
+	b.shot("dashboard-delete-confirm")
 	b.run("apps list", chromedp.Navigate(dash+"/clients"), chromedp.WaitVisible(chromedp.CSS(`.items a`)))
-	b.screenshot("dashboard-apps")
+	b.shot("dashboard-apps")
 
-	b.run("users", chromedp.Click(chromedp.CSS(`nav a[href$="/users"]`)), chromedp.WaitVisible(chromedp.CSS(`.items a`)))
-	b.screenshot("dashboard-users")
+	b.run("users", chromedp.Click(chromedp.CSS(`nav a[href$="/users"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href$="/users/new"]`)))
+	b.shot("dashboard-users")
 	b.run("add a user: form", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("username")))
-	b.screenshot("dashboard-user-new")
+	b.shot("dashboard-user-new")
 	b.run("add a user",
 		chromedp.SendKeys(chromedp.ID("username"), "carla"),
 		chromedp.SendKeys(chromedp.ID("email"), "carla@example.com"),
@@ -208,17 +211,17 @@ func TestDashboardBrowser(t *testing.T) {
 	if link := b.copied("password-link"); !strings.HasPrefix(link, d.tenantIssuer("acme")+"/password/set?token=") {
 		t.Errorf("set-password link = %q", link)
 	}
-	b.screenshot("dashboard-user-invited")
+	b.shot("dashboard-user-invited")
 	b.run("user page", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("roles")))
-	b.screenshot("dashboard-user")
+	b.shot("dashboard-user")
 	b.run("disable: confirmation",
 		chromedp.Click(chromedp.CSS(`form[action$="/status"] button.danger`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="confirm"]`)))
-	b.screenshot("dashboard-disable-confirm")
+		chromedp.WaitVisible(chromedp.CSS(`form.stack button.danger`)))
+	b.shot("dashboard-disable-confirm")
 
-	b.run("API keys", chromedp.Click(chromedp.CSS(`nav a[href$="/apikeys"]`)), chromedp.WaitVisible(chromedp.CSS(`a.button.primary`)))
+	b.run("API keys", chromedp.Click(chromedp.CSS(`nav a[href$="/apikeys"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href$="/apikeys/new"]`)))
 	b.run("API key form", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.ID("name")))
-	b.screenshot("dashboard-apikey-new")
+	b.shot("dashboard-apikey-new")
 	b.run("create an API key",
 		chromedp.SendKeys(chromedp.ID("name"), "CRM sync"),
 		chromedp.Click(chromedp.ID("scope-oauth-clients-read")),
@@ -227,9 +230,9 @@ func TestDashboardBrowser(t *testing.T) {
 	if key := b.copied("api-key"); !strings.HasPrefix(key, "gth_sk_") {
 		t.Errorf("API key = %q", key)
 	}
-	b.screenshot("dashboard-apikey-created")
-	b.run("API key list", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.CSS(`.items`)))
-	b.screenshot("dashboard-apikeys")
+	b.shot("dashboard-apikey-created")
+	b.run("API key list", chromedp.Click(chromedp.CSS(`a.button.primary`)), chromedp.WaitVisible(chromedp.CSS(`.items form[action$="/revoke"]`)))
+	b.shot("dashboard-apikeys")
 
 	b.run("audit log", chromedp.Click(chromedp.CSS(`nav a[href$="/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`.events`)))
 	if got := b.text(".events"); !strings.Contains(got, "client.create") || !strings.Contains(got, "user ana") {
@@ -246,7 +249,7 @@ func TestDashboardBrowser(t *testing.T) {
 	b.screenshot("dashboard-branding")
 
 	// An agent gets the 403 page.
-	b.run("sign out", chromedp.Click(chromedp.CSS(`.dash-who button`)), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	b.run("sign out", chromedp.Click(chromedp.CSS(`.dash-who button`)), chromedp.WaitVisible(chromedp.CSS(`p.lead[role="status"]`)))
 	b.run("sign in as an agent",
 		chromedp.Navigate(dash),
 		chromedp.WaitVisible(chromedp.ID("password")),
@@ -257,7 +260,31 @@ func TestDashboardBrowser(t *testing.T) {
 	if got := b.text("h1"); got != "You cannot use this dashboard" {
 		t.Errorf("agent: heading %q", got)
 	}
-	b.screenshot("dashboard-denied")
+	b.shot("dashboard-denied")
+}
+
+// shot writes a screenshot of the whole page on a desktop and on a phone
+// (b.screenshot adds the phone in dark mode) and leaves the tab on the
+// phone.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	for _, vp := range []struct {
+		label string
+		set   chromedp.Action[chromedp.Void]
+	}{{"desktop", desktop()}, {"phone", phone()}} {
+		b.run("viewport "+vp.label, vp.set)
+		ctx, cancel := context.WithTimeout(b.tab, actionTimeout)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err != nil {
+			b.t.Fatalf("screenshot of %s: %v", name, err)
+		}
+		path := filepath.Join(b.shots, name+"-"+vp.label+".png")
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+		b.t.Logf("screenshot: %s", path)
+	}
 }
 
 // grantClipboard lets pages read and write the clipboard without asking,

@@ -84,8 +84,9 @@ type Fact struct {
 }
 
 // CopyField is a read-only value to copy into another program (a setup
-// field, a secret): selectable without script, with a copy button when
-// the script runs.
+// field, a secret): a read-only text area that wraps a long value, to
+// select and copy without script, with a copy button when the script
+// runs.
 type CopyField struct {
 	// ID is the input's id, unique on the page.
 	ID    string
@@ -93,9 +94,9 @@ type CopyField struct {
 	Value string
 	// Hint explains where the value goes.
 	Hint string
-	// Secret values are shown in a monospace font and never offered to
-	// autofill.
-	Secret bool
+	// Mono values (identifiers, secrets) are shown in a monospace font,
+	// where 0 and O differ.
+	Mono bool
 }
 
 // FieldErrors holds the problems of a form by the name of the form field

@@ -73,7 +73,7 @@ var dashboardPages = []struct {
 	{"dashboard-once", Page{Title: "Blog is registered", Brand: acme, Data: DashboardOnce{Frame: frame,
 		Lead: "Copy its client secret now: this is the only time it is shown.",
 		Values: []CopyField{{ID: "client-id", Label: "Client ID", Value: "gth_ci_abc"},
-			{ID: "client-secret", Label: "Client secret", Value: "gth_cs_<secret>", Secret: true, Hint: "Shown only now."}},
+			{ID: "client-secret", Label: "Client secret", Value: "gth_cs_<secret>", Mono: true, Hint: "Shown only now."}},
 		Setup: setup[1:], Facts: []Fact{{"Expires", "never"}}, DoneURL: "/t/acme/dashboard/clients/c1", DoneLabel: "Go to the app's page"}}},
 	{"dashboard-confirm", Page{Title: "Rotate the secret of Blog?", Brand: acme, Data: DashboardConfirm{Frame: frame,
 		Lead: "The app gets a new client ID & secret.", Facts: []Fact{{"App", "Blog <WP>"}},
@@ -216,7 +216,7 @@ func TestDashboardAccessible(t *testing.T) {
 				}
 			}
 			for _, m := range copyButton.FindAllStringSubmatch(html, -1) {
-				if !ids[m[1]] || !strings.Contains(html, `<input id="`+m[1]+`" type="text" readonly`) {
+				if !ids[m[1]] || !strings.Contains(html, `<textarea id="`+m[1]+`" rows="1" readonly`) {
 					t.Errorf("copy button for %q has no read-only field", m[1])
 				}
 			}

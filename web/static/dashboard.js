@@ -46,7 +46,7 @@
     });
   });
 
-  document.querySelectorAll("input.copy-value").forEach(function (field) {
+  document.querySelectorAll(".copy-value").forEach(function (field) {
     field.addEventListener("focus", function () { field.select(); });
   });
 })();
