@@ -3,9 +3,11 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -18,7 +20,8 @@ import (
 )
 
 // API serves the management REST API under /api/v1: JSON in and out,
-// authenticated by a server API key (and, for the dashboard, a session).
+// authenticated by a server API key or by the dashboard session of a
+// tenant's owner or admin.
 // A few endpoints take no credential by design: the OpenAPI document, a
 // widget's public settings (by install key), runtime token verification,
 // the runtime JWKS, and the client logos served from our origin.
@@ -27,6 +30,7 @@ type API struct {
 	log *slog.Logger
 
 	runtime       *token.Runtime
+	sessions      Sessions
 	events        EventRecorder
 	verifyLimit   ipLimiter
 	tenants       tenantStatus
@@ -41,6 +45,10 @@ type APIOptions struct {
 	// Runtime mints and verifies SDK runtime tokens; nil leaves the
 	// runtime endpoints out.
 	Runtime *token.Runtime
+	// Sessions reads the browser sessions of the hosted pages, so that the
+	// dashboard's owners and admins may call the API from its pages; nil
+	// accepts server API keys only.
+	Sessions Sessions
 	// Events records the minting of runtime tokens without waiting; nil
 	// records through the Service's Auditor, waiting for each event.
 	Events EventRecorder
@@ -62,8 +70,8 @@ func NewAPI(o APIOptions) *API {
 	if o.TenantChanged == nil {
 		o.TenantChanged = func() {}
 	}
-	return &API{svc: o.Service, log: o.Logger, runtime: o.Runtime, events: o.Events, tenantChanged: o.TenantChanged,
-		openapi: OpenAPI()}
+	return &API{svc: o.Service, log: o.Logger, runtime: o.Runtime, sessions: o.Sessions, events: o.Events,
+		tenantChanged: o.TenantChanged, openapi: OpenAPI()}
 }
 
 // Router is where the API registers its endpoints: the server's API route
@@ -92,6 +100,16 @@ func (api *API) Register(r Router) {
 	}
 }
 
+// Sessions tells who is signed in on the hosted pages (login.Login).
+type Sessions interface {
+	// HasSessionCookie reports whether the request carries a session
+	// cookie of its issuer, without reading the store.
+	HasSessionCookie(r *http.Request) bool
+	// SignedIn returns the browser's active session and its active user
+	// on the request's issuer; nil, nil, nil when nobody is signed in.
+	SignedIn(r *http.Request) (*gatehouse.Session, *gatehouse.User, error)
+}
+
 // Caller is who makes an API request, once authenticated.
 type Caller struct {
 	TenantID string
@@ -99,15 +117,30 @@ type Caller struct {
 	Actor    Actor
 	// APIKey is the key used, nil for a dashboard session.
 	APIKey *gatehouse.APIKey
+	// User is the signed-in owner or admin of a dashboard session, nil
+	// for an API key.
+	User *gatehouse.User
 }
 
-// authenticate accepts a server API key in the Authorization header. A key
-// is a backend's secret: a request that shows signs of coming from a
-// browser (an Origin header, or the Sec-Fetch-* headers every current
-// browser sends) is refused even with a valid key, so a key pasted into
-// front-end code stops working at once instead of leaking quietly.
+// kind names the caller's credential in messages.
+func (c *Caller) kind() string {
+	if c.User != nil {
+		return "dashboard session"
+	}
+	return "key"
+}
+
+// authenticate accepts a server API key in the Authorization header or,
+// without one, a dashboard session (sessionCaller). A key is a backend's
+// secret: a request that shows signs of coming from a browser (an Origin
+// header, or the Sec-Fetch-* headers every current browser sends) is
+// refused even with a valid key, so a key pasted into front-end code stops
+// working at once instead of leaking quietly.
 func (api *API) authenticate(r *http.Request) (*Caller, error) {
 	auth := r.Header.Get("Authorization")
+	if auth == "" && api.sessions != nil && api.sessions.HasSessionCookie(r) {
+		return api.sessionCaller(r)
+	}
 	scheme, value, ok := strings.Cut(auth, " ")
 	if auth == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(value) == "" {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "send a server API key as Authorization: Bearer <key>")
@@ -125,6 +158,76 @@ func (api *API) authenticate(r *http.Request) (*Caller, error) {
 		APIKey:   k,
 		Actor:    Actor{ID: "apikey:" + k.ID, IP: clientIP(r), UserAgent: userAgent(r)},
 	}, nil
+}
+
+// sessionCaller authenticates a request by its dashboard session: the
+// signed-in user must be an owner or admin of the tenant (on the platform
+// issuer, of the user's own tenant, as on the dashboard), and acts as
+// "user:<id>" with every API scope of the tenant but the platform's. A
+// cookie is sent by the browser on its own, so a request it authenticates
+// must come from the issuer's own pages: its Sec-Fetch-Site must say
+// same-origin, and its Origin, when sent, must be the issuer's. That
+// holds for reads too, so no other site can read answers through the
+// user's browser either.
+func (api *API) sessionCaller(r *http.Request) (*Caller, error) {
+	iss, err := requestIssuer(r)
+	if err != nil {
+		return nil, err
+	}
+	if !sameOrigin(r, iss) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN,
+			"a dashboard session may call the API only from the issuer's own pages (same origin); a backend sends a server API key")
+	}
+	_, user, err := api.sessions.SignedIn(r)
+	if err != nil {
+		return nil, fmt.Errorf("read the dashboard session: %w", err)
+	}
+	if user == nil {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED,
+			"the session has ended or belongs to another issuer; sign in again, or send a server API key as Authorization: Bearer <key>")
+	}
+	if !dashboardAccess(user.Roles) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "the API is open to the owners and admins of the tenant; the signed-in user is neither")
+	}
+	return &Caller{
+		TenantID: user.TenantID,
+		Scopes:   sessionScopes(),
+		User:     user,
+		Actor:    Actor{ID: userActorPrefix + user.ID, IP: clientIP(r), UserAgent: userAgent(r)},
+	}, nil
+}
+
+// sessionScopes are the scopes of a dashboard session: every API scope
+// but the platform's, which only keys of the platform's tenant hold.
+func sessionScopes() []string {
+	var out []string
+	for _, sc := range gatehouse.APIScopes() {
+		if !gatehouse.IsPlatformScope(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// sameOrigin reports whether a browser says the request comes from a page
+// of the issuer's origin: Sec-Fetch-Site is "same-origin" (a request
+// without it is not taken for one), and an Origin header, when present,
+// is the issuer's origin exactly.
+func sameOrigin(r *http.Request, iss gatehouse.Issuer) bool {
+	if r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+		return false
+	}
+	origin := r.Header.Values("Origin")
+	switch len(origin) {
+	case 0:
+		return true
+	case 1:
+		u, err := url.Parse(iss.URL)
+		// Host names compare without regard to case; browsers send them
+		// in lower case, a configured issuer may not be.
+		return err == nil && strings.EqualFold(origin[0], u.Scheme+"://"+u.Host)
+	}
+	return false
 }
 
 // fromBrowser reports whether a request carries headers only browsers
@@ -191,7 +294,7 @@ func (api *API) caller(r *http.Request, scope string) (*Caller, error) {
 		return nil, err
 	}
 	if !slices.Contains(c.Scopes, scope) {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key lacks the %s scope", scope)
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this %s lacks the %s scope", c.kind(), scope)
 	}
 	ctx := r.Context()
 	iss, ok := gatehouse.IssuerFrom(ctx)
@@ -199,7 +302,7 @@ func (api *API) caller(r *http.Request, scope string) (*Caller, error) {
 		return nil, gatehouse.Errorf(gatehouse.EINTERNAL, "no issuer resolved for the request")
 	}
 	if !iss.Admits(c.TenantID) {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this key belongs to another tenant than this issuer")
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this %s belongs to another tenant than this issuer", c.kind())
 	}
 	active, err := api.tenants.active(ctx, api.svc.store, c.TenantID, api.svc.clock())
 	if err != nil {

@@ -274,12 +274,26 @@ func credential(c *gatehouse.Client, ref string) (*gatehouse.ClientCredential, e
 // given a new expiry, to bring it back. Errors: ENOTFOUND, EINVALID for a
 // time in the past.
 func (s *Service) ExpireClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
-	now := s.clock()
 	if at.IsZero() {
-		at = now
-	} else if at.Before(now) {
+		return s.setCredentialExpiry(ctx, a, tenantID, ref, credRef, s.clock())
+	}
+	return s.SetClientCredentialExpiry(ctx, a, tenantID, ref, credRef, at)
+}
+
+// SetClientCredentialExpiry sets when one credential of the tenant's
+// client stops working: at, which must not be in the past, or never for
+// the zero time. A credential that already expired comes back with a
+// later expiry or none. Errors: ENOTFOUND, EINVALID for a time in the
+// past.
+func (s *Service) SetClientCredentialExpiry(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
+	if !at.IsZero() && at.Before(s.clock()) {
 		return nil, fieldError("expires_at", "must not be in the past")
 	}
+	return s.setCredentialExpiry(ctx, a, tenantID, ref, credRef, at)
+}
+
+// setCredentialExpiry is SetClientCredentialExpiry once at is checked.
+func (s *Service) setCredentialExpiry(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
 	c, err := s.Client(ctx, tenantID, ref)
 	if err != nil {
 		return nil, err
@@ -291,8 +305,13 @@ func (s *Service) ExpireClientCredential(ctx context.Context, a Actor, tenantID,
 	if err := s.store.SetClientCredentialExpiry(ctx, tenantID, cr.ID, at); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, a, tenantID, "client.credential.expire", "client:"+c.ID,
-		map[string]string{"client_id": cr.ClientID, "expires_at": at.UTC().Format(time.RFC3339)}); err != nil {
+	action, details := "client.credential.expire", map[string]string{"client_id": cr.ClientID}
+	if at.IsZero() {
+		action = "client.credential.expiry.clear"
+	} else {
+		details["expires_at"] = at.UTC().Format(time.RFC3339)
+	}
+	if err := s.record(ctx, a, tenantID, action, "client:"+c.ID, details); err != nil {
 		return nil, err
 	}
 	return s.store.GetClient(ctx, tenantID, c.ID)

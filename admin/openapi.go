@@ -240,8 +240,9 @@ func operations() []operation {
 var errorResponses = map[int]struct{ name, description string }{
 	304: {"NotModified", "The copy the client holds (If-None-Match) is current."},
 	400: {"Malformed", "The body is not the JSON the endpoint takes (code malformed)."},
-	401: {"Unauthorized", "No valid server API key (code unauthorized)."},
-	403: {"Forbidden", "The key lacks the scope, belongs to another issuer's tenant, its tenant is disabled, or the request came from a browser (code forbidden)."},
+	401: {"Unauthorized", "No valid server API key, and no dashboard session on this issuer (code unauthorized)."},
+	403: {"Forbidden", "The key lacks the scope, belongs to another issuer's tenant, its tenant is disabled, or the request came from a browser; " +
+		"or a dashboard session's user is not an owner or admin, the request is not same-origin, or the rules of who may change whom refuse the change (code forbidden)."},
 	404: {"NotFound", "No such object in the key's tenant (code not_found)."},
 	409: {"Conflict", "A unique value is taken, or the object's state forbids the change (code conflict)."},
 	412: {"PreconditionFailed", "If-Match does not name the current version (code precondition_failed): read the object again and reapply the change."},
@@ -295,6 +296,7 @@ func OpenAPI() []byte {
 			"version": "1",
 			"description": "Manage a tenant's OAuth clients, users and roles, keys, settings and audit log. " +
 				"Authenticate with a server API key (Authorization: Bearer gth_sk_...) from a backend: a request that comes from a browser is refused. " +
+				"From the dashboard's own pages, the session of a tenant owner or admin is accepted instead, for same-origin requests only. " +
 				"Errors are JSON {\"error\": {\"code\", \"message\", \"fields\"}}. Lists are paged with limit and cursor. " +
 				"Versioned objects carry an ETag; changes take If-Match.",
 		},
@@ -305,10 +307,19 @@ func OpenAPI() []byte {
 		"components": map[string]any{
 			"schemas":   g.defs,
 			"responses": responses,
-			"securitySchemes": map[string]any{"apiKey": map[string]any{
-				"type": "http", "scheme": "bearer", "bearerFormat": "gth_sk_...",
-				"description": "A server API key of the tenant. Each operation lists the scope it needs.",
-			}},
+			"securitySchemes": map[string]any{
+				"apiKey": map[string]any{
+					"type": "http", "scheme": "bearer", "bearerFormat": "gth_sk_...",
+					"description": "A server API key of the tenant. Each operation lists the scope it needs.",
+				},
+				"session": map[string]any{
+					"type": "apiKey", "in": "cookie", "name": "__Host-gatehouse_session",
+					"description": "The dashboard session of a user with the owner or admin role in the tenant (gatehouse_session on a plain-http loopback issuer), " +
+						"sent by the browser without an Authorization header. It holds every scope but the platform.* ones and acts as user:<id>, " +
+						"under the rules of who may change whom. Only same-origin requests are accepted: Sec-Fetch-Site must be same-origin " +
+						"and Origin, when sent, the issuer's; any other is 403, reads included.",
+				},
+			},
 			"headers": map[string]any{
 				"ETag":     map[string]any{"description": "The object's version; send it back in If-Match to change it.", "schema": map[string]any{"type": "string"}},
 				"Location": map[string]any{"description": "Where the new object is.", "schema": map[string]any{"type": "string"}},
@@ -328,10 +339,15 @@ func (g *schemaGen) operation(op operation) map[string]any {
 	o := map[string]any{"operationId": op.id, "summary": op.summary, "tags": []any{op.tag}}
 	desc := op.description
 	if op.scope != "" {
-		o["security"] = []any{map[string]any{"apiKey": []any{op.scope}}}
+		// A dashboard session holds every scope but the platform's.
+		sec := []any{map[string]any{"apiKey": []any{op.scope}}}
+		if !op.platform {
+			sec = append(sec, map[string]any{"session": []any{}})
+		}
+		o["security"] = sec
 		scope := "Scope: " + op.scope + "."
 		if op.platform {
-			scope += " Only for keys of the tenant marked as the platform's own."
+			scope += " Only for keys of the tenant marked as the platform's own; a dashboard session cannot call it."
 		}
 		desc = strings.TrimSpace(desc + "\n\n" + scope)
 	} else {

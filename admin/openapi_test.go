@@ -135,3 +135,41 @@ func TestOpenAPIShape(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPISessionSecurity checks that every operation a dashboard
+// session may call lists the session scheme beside the key, and that the
+// platform's operations and the public ones do not.
+func TestOpenAPISessionSecurity(t *testing.T) {
+	t.Parallel()
+	var doc map[string]any
+	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemes := doc["components"].(map[string]any)["securitySchemes"].(map[string]any)
+	if s, _ := schemes["session"].(map[string]any); s["in"] != "cookie" || s["type"] != "apiKey" {
+		t.Errorf("got session scheme %v, want an apiKey scheme in a cookie", schemes["session"])
+	}
+	withSession := 0
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, raw := range item.(map[string]any) {
+			sec, _ := raw.(map[string]any)["security"].([]any)
+			var names []string
+			for _, req := range sec {
+				for name := range req.(map[string]any) {
+					names = append(names, name)
+				}
+			}
+			platform := strings.HasPrefix(path, "/api/v1/tenants")
+			want := len(sec) > 0 && !platform
+			if got := slices.Contains(names, "session"); got != want {
+				t.Errorf("%s %s: session scheme listed %v, want %v (security %v)", strings.ToUpper(method), path, got, want, names)
+			}
+			if want {
+				withSession++
+			}
+		}
+	}
+	if withSession < 30 {
+		t.Errorf("only %d operations take a session; the walk is broken", withSession)
+	}
+}

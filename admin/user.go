@@ -28,7 +28,9 @@ type UserInput struct {
 // CreateUser validates every field (the password against the policy too),
 // hashes the password with argon2id and creates the user with its roles.
 // Errors: EINVALID naming each field, ECONFLICT for a taken username or
-// email, ENOTFOUND for an unknown tenant.
+// email, ENOTFOUND for an unknown tenant, EFORBIDDEN naming the roles
+// field when a user who is not an owner gives the owner role (see
+// rules.go).
 func (s *Service) CreateUser(ctx context.Context, a Actor, tenantID string, in UserInput) (*gatehouse.User, error) {
 	return s.createUser(ctx, a, tenantID, in, gatehouse.StatusActive, "user.create")
 }
@@ -62,6 +64,9 @@ func (s *Service) createUser(ctx context.Context, a Actor, tenantID string, in U
 		}
 	}
 	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.checkRoles(ctx, a, tenantID, nil, u.Roles); err != nil {
 		return nil, err
 	}
 	if in.Password != "" {
@@ -110,10 +115,14 @@ func (s *Service) InviteUser(ctx context.Context, a Actor, tenantID string, in U
 // IssuePasswordLink replaces any earlier set-password link of the user
 // with a new one, valid for gatehouse.PasswordTokenTTL: a reset that the
 // user completes by choosing a password. Errors: ENOTFOUND, ECONFLICT for
-// a disabled user.
+// a disabled user, EFORBIDDEN for an owner's account when the acting user
+// is not an owner.
 func (s *Service) IssuePasswordLink(ctx context.Context, a Actor, tenantID, ref string) (*gatehouse.User, PasswordLink, error) {
 	u, err := s.User(ctx, tenantID, ref)
 	if err != nil {
+		return nil, PasswordLink{}, err
+	}
+	if err := s.checkAccount(ctx, a, tenantID, u, false); err != nil {
 		return nil, PasswordLink{}, err
 	}
 	if u.Status == gatehouse.StatusDisabled {
@@ -160,7 +169,8 @@ type UserChange struct {
 // refresh and access tokens stop working) and voids a pending
 // set-password link. match, when not nil, must name the user's current
 // revision. Errors: ENOTFOUND, errPrecondition, EINVALID naming each
-// field, ECONFLICT for a taken email.
+// field, ECONFLICT for a taken email, EFORBIDDEN when the acting user may
+// not change this account (CheckUserChange).
 func (s *Service) UpdateUser(ctx context.Context, a Actor, tenantID, ref string, ch UserChange, match IfMatch) (*gatehouse.User, error) {
 	if ch.Status != nil && *ch.Status != gatehouse.StatusActive && *ch.Status != gatehouse.StatusDisabled {
 		return nil, fieldError("status", "must be active or disabled")
@@ -168,6 +178,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, tenantID, ref string,
 	for attempt := 1; ; attempt++ {
 		cur, err := s.User(ctx, tenantID, ref)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkAccount(ctx, a, tenantID, cur, disables(ch)); err != nil {
 			return nil, err
 		}
 		if !match.matches(cur.Revision) {
@@ -269,13 +282,17 @@ func (s *Service) statusChanged(ctx context.Context, a Actor, u *gatehouse.User,
 // the policy, hashed with argon2id). An invited user becomes active. The
 // user's sessions end and any set-password link is voided, since a reset
 // usually means the old password is no longer trusted. Errors: ENOTFOUND,
-// EINVALID.
+// EINVALID, EFORBIDDEN for an owner's account when the acting user is not
+// an owner.
 func (s *Service) SetUserPassword(ctx context.Context, a Actor, tenantID, ref, password string) (*gatehouse.User, error) {
 	if msg := gatehouse.CheckPassword(password); msg != "" {
 		return nil, fieldError("password", msg)
 	}
 	u, err := s.User(ctx, tenantID, ref)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAccount(ctx, a, tenantID, u, false); err != nil {
 		return nil, err
 	}
 	h, err := s.hasher.Hash(ctx, password)
@@ -346,8 +363,10 @@ func (s *Service) SetUserRoles(ctx context.Context, a Actor, tenantID, ref strin
 }
 
 // ReplaceUserRoles is SetUserRoles with a condition: match, when not nil,
-// must name the user's current revision. Errors: those of SetUserRoles and
-// errPrecondition.
+// must name the user's current revision. Errors: those of SetUserRoles,
+// errPrecondition, and EFORBIDDEN naming the roles field when the acting
+// user gives or takes away the owner role without being an owner, or
+// takes away their own access to the dashboard (see rules.go).
 func (s *Service) ReplaceUserRoles(ctx context.Context, a Actor, tenantID, ref string, roles []string, match IfMatch) (*gatehouse.User, error) {
 	var p gatehouse.Problems
 	for i, r := range roles {
@@ -366,6 +385,9 @@ func (s *Service) ReplaceUserRoles(ctx context.Context, a Actor, tenantID, ref s
 	err := retryOnConflict(func() error {
 		var err error
 		if u, err = s.User(ctx, tenantID, ref); err != nil {
+			return err
+		}
+		if err := s.checkRoles(ctx, a, tenantID, u, roles); err != nil {
 			return err
 		}
 		if !match.matches(u.Revision) {

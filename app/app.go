@@ -170,9 +170,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	front.Register(a.Server)
-	// The management REST API.
+	// The management REST API, for backends with a server API key and for
+	// the dashboard's owners and admins with their session.
 	admin.NewAPI(admin.APIOptions{Service: a.Admin, Logger: o.Logger, Events: a.Audit,
 		Runtime:       token.NewRuntime(token.RuntimeOptions{Keys: a.Keys, Clock: o.Clock}),
+		Sessions:      front,
 		TenantChanged: a.Tenants.Invalidate}).Register(a.Server)
 	// The tenant dashboard, for the owners and admins of a tenant, on the
 	// account page's sessions.

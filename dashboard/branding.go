@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse"
@@ -19,8 +21,17 @@ var brandingFields = fieldMap{
 	"branding.background_color": {"background_color", "The color"},
 }
 
-// brandingForm is the branding form filled from t.
+// domainFields maps the tenant settings operation's problems with the
+// custom domains to the domains form.
+var domainFields = fieldMap{"domains": {"domains", "The domain"}}
+
+// brandingForm is the branding page, its two forms filled from t.
 func brandingForm(s *session, t *gatehouse.Tenant) web.DashboardBranding {
+	var issuers []web.CopyField
+	for i, d := range t.Domains {
+		issuers = append(issuers, web.CopyField{ID: "domain-issuer-" + strconv.Itoa(i+1), Label: "Issuer on " + d,
+			Value: "https://" + d})
+	}
 	return web.DashboardBranding{
 		Frame:           s.frame(""),
 		Action:          s.link("/branding"),
@@ -31,6 +42,10 @@ func brandingForm(s *session, t *gatehouse.Tenant) web.DashboardBranding {
 		BackgroundColor: t.Branding.BackgroundColor,
 		LogoURI:         t.Branding.LogoURI,
 		LogoDarkURI:     t.Branding.LogoDarkURI,
+		DomainsAction:   s.link("/branding/domains"),
+		Domains:         strings.Join(t.Domains, "\n"),
+		DomainErrors:    web.FieldErrors{},
+		DomainIssuers:   issuers,
 	}
 }
 
@@ -73,4 +88,70 @@ func (d *Dashboard) serveUpdateBranding(w http.ResponseWriter, r *http.Request, 
 	}
 	f.Errors = errs
 	d.render(w, r, status, s, "Branding", f)
+}
+
+// serveUpdateDomains replaces the tenant's custom domains; its name,
+// branding and settings stay as they are. Removing a domain stops every
+// app set up with the issuer on it, so it asks first.
+func (d *Dashboard) serveUpdateDomains(w http.ResponseWriter, r *http.Request, s *session) {
+	typed := r.PostForm.Get("domains")
+	domains := words(typed)
+	var removed []string
+	for _, cur := range s.tenant.Domains {
+		if !slices.ContainsFunc(domains, func(v string) bool { return sameDomain(v, cur) }) {
+			removed = append(removed, cur)
+		}
+	}
+	if len(removed) > 0 && !confirmed(r) {
+		facts := make([]web.Fact, 0, len(removed))
+		for _, dom := range removed {
+			facts = append(facts, web.Fact{Term: "Removed", Detail: dom})
+		}
+		d.render(w, r, http.StatusOK, s, "Remove custom domains?", web.DashboardConfirm{
+			Frame: s.frame(""),
+			Lead: "The sign-in pages of " + s.tenant.Name + " are no longer served on the domains below, and apps set up " +
+				"with the issuer on one of them stop signing users in until they are set up again.",
+			Facts:  facts,
+			Action: s.link("/branding/domains"),
+			Hidden: []web.Field{revisionField(s.tenant.Revision), {Name: "domains", Value: strings.Join(domains, " ")},
+				{Name: "confirm", Value: "yes"}},
+			Confirm:   "Remove domains",
+			Danger:    true,
+			CancelURL: s.link("/branding"),
+		})
+		return
+	}
+	t := s.tenant
+	in := admin.TenantSettingsInput{Name: t.Name, Branding: t.Branding, Domains: domains, Settings: t.Settings}
+	_, err := d.admin.UpdateTenantSettings(r.Context(), s.actor, t.ID, in, revision(r))
+	if err == nil {
+		d.tenantChanged()
+		redirect(w, done(s.link("/branding"), "domains-saved"))
+		return
+	}
+	var (
+		errs   web.FieldErrors
+		status int
+		ok     bool
+	)
+	if gatehouse.IsCode(err, gatehouse.ECONFLICT) {
+		// The only unique value here: a domain another tenant holds.
+		errs, status, ok = web.FieldErrors{}, http.StatusConflict, true
+		errs.Add("domains", "One of these domains is already registered by another organization.")
+	} else if errs, status, ok = formErrors(err, domainFields, map[string][]string{"domains": domains}); !ok {
+		d.fail(w, r, s, d.storeError(r, "update tenant domains", err))
+		return
+	}
+	f := brandingForm(s, t)
+	if gatehouse.ErrorCode(err) != codeStale {
+		f.Domains = typed
+	}
+	f.DomainErrors = errs
+	d.render(w, r, status, s, "Branding", f)
+}
+
+// sameDomain reports whether a typed domain is a registered one, as the
+// operation compares them (in lower case, without a final dot).
+func sameDomain(typed, registered string) bool {
+	return strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(typed), "."), registered)
 }

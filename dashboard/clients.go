@@ -289,25 +289,31 @@ func (d *Dashboard) serveClient(w http.ResponseWriter, r *http.Request, s *sessi
 	if !ok {
 		return
 	}
-	d.renderClient(w, r, s, c, r.URL.Query().Get("done"))
+	d.renderClient(w, r, http.StatusOK, s, c, r.URL.Query().Get("done"), nil)
 }
 
-func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, s *session, c *gatehouse.Client, notice string) {
+// renderClient shows a client's page; errs, when given, are the problems
+// of a logo upload.
+func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, status int, s *session, c *gatehouse.Client,
+	notice string, errs web.FieldErrors) {
 	now := d.clock()
 	self := s.link("/clients/" + c.ID)
 	data := web.DashboardClient{
-		Frame:        s.frame(notice),
-		Name:         c.Name,
-		Description:  c.Description,
-		Type:         string(c.Type),
-		Public:       c.IsPublic(),
-		FirstParty:   c.FirstParty,
-		Created:      c.CreatedAt,
-		Updated:      c.UpdatedAt,
-		EditURL:      self + "/edit",
-		RotateAction: self + "/rotate",
-		DeleteAction: self + "/delete",
-		Hidden:       []web.Field{revisionField(c.Revision)},
+		Frame:            s.frame(notice),
+		Name:             c.Name,
+		Description:      c.Description,
+		Type:             string(c.Type),
+		Public:           c.IsPublic(),
+		FirstParty:       c.FirstParty,
+		Created:          c.CreatedAt,
+		Updated:          c.UpdatedAt,
+		EditURL:          self + "/edit",
+		NewCredentialURL: self + "/credentials/new",
+		RotateAction:     self + "/rotate",
+		DeleteAction:     self + "/delete",
+		Hidden:           []web.Field{revisionField(c.Revision)},
+		Logos:            logoForms(c, self),
+		Errors:           errs,
 	}
 	clientID := ""
 	if cr := currentCredential(c, now); cr != nil {
@@ -316,7 +322,8 @@ func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, s *sess
 	data.Setup = d.setupFields(s, c, clientID)
 	for _, cr := range c.Credentials {
 		dc := web.DashboardCredential{ClientID: cr.ClientID, Name: cr.Name, SecretHint: cr.SecretHint,
-			Created: cr.CreatedAt, Expires: cr.ExpiresAt, Expired: cr.Expired(now), LastUsed: cr.LastUsedAt}
+			Created: cr.CreatedAt, Expires: cr.ExpiresAt, Expired: cr.Expired(now), LastUsed: cr.LastUsedAt,
+			ExpiryURL: self + "/credentials/" + cr.ID + "/expiry"}
 		if len(c.Credentials) > 1 {
 			dc.DeleteAction = self + "/credentials/" + cr.ID + "/delete"
 		}
@@ -337,7 +344,7 @@ func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, s *sess
 		{Term: "Client authentication", Detail: c.AuthMethod},
 		{Term: "ID token algorithm", Detail: c.IDTokenAlg},
 	}
-	d.render(w, r, http.StatusOK, s, c.Name, data)
+	d.render(w, r, status, s, c.Name, data)
 }
 
 func (d *Dashboard) serveEditClient(w http.ResponseWriter, r *http.Request, s *session) {
@@ -486,14 +493,8 @@ func (d *Dashboard) serveDeleteCredential(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	var cred *gatehouse.ClientCredential
-	for i := range c.Credentials {
-		if c.Credentials[i].ID == r.PathValue("credential") {
-			cred = &c.Credentials[i]
-		}
-	}
-	if cred == nil {
-		d.fail(w, r, s, errNotFound)
+	cred, ok := d.credential(w, r, s, c)
+	if !ok {
 		return
 	}
 	if !confirmed(r) {

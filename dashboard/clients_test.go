@@ -328,6 +328,16 @@ func TestCrossSitePost(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"grant a role", "/t/acme/dashboard/users/" + fx.agent.ID + "/roles", url.Values{"roles": {"admin"}},
 			map[string]string{"Origin": "https://evil.example"}},
+		{"add a credential", "/t/acme/dashboard/clients/" + app.ID + "/credentials", url.Values{"expires": {"never"}},
+			map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"stop a credential", "/t/acme/dashboard/clients/" + app.ID + "/credentials/" + app.Credentials[0].ID + "/expiry",
+			url.Values{"expires": {"now"}, "confirm": {"yes"}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"remove a logo", "/t/acme/dashboard/clients/" + app.ID + "/logos/logo/delete", url.Values{"confirm": {"yes"}},
+			map[string]string{"Sec-Fetch-Site": "same-site"}},
+		{"change an email", "/t/acme/dashboard/users/" + fx.agent.ID, url.Values{"email": {"evil@evil.example"}},
+			map[string]string{"Origin": "https://evil.example"}},
+		{"add a custom domain", "/t/acme/dashboard/branding/domains", url.Values{"domains": {"login.evil.example"}},
+			map[string]string{"Sec-Fetch-Site": "cross-site"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -344,8 +354,14 @@ func TestCrossSitePost(t *testing.T) {
 	if clients, _, _ := s.App.Admin.ListClients(t.Context(), fx.tenant.ID, gatehouse.ListOptions{}); len(clients) != 1 {
 		t.Errorf("got %d clients after cross-site posts, want the one there was", len(clients))
 	}
-	if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID); u.HasRole("admin") {
-		t.Error("a cross-site post granted a role")
+	if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID); u.HasRole("admin") || u.Email != fx.agent.Email {
+		t.Error("a cross-site post granted a role or changed the email")
+	}
+	if c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); len(c.Credentials) != 1 || !c.Credentials[0].ExpiresAt.IsZero() {
+		t.Errorf("cross-site posts changed the credentials: %+v", c.Credentials)
+	}
+	if tn, _ := s.App.Admin.Tenant(t.Context(), fx.tenant.ID); len(tn.Domains) != 0 {
+		t.Errorf("a cross-site post added a domain: %v", tn.Domains)
 	}
 }
 

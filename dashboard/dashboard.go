@@ -134,12 +134,20 @@ func (d *Dashboard) Register(r Router) {
 	r.HandlePage("POST "+pathClients+"/{id}", d.page(web.SectionClients, d.serveUpdateClient))
 	r.HandlePage("POST "+pathClients+"/{id}/delete", d.page(web.SectionClients, d.serveDeleteClient))
 	r.HandlePage("POST "+pathClients+"/{id}/rotate", d.page(web.SectionClients, d.serveRotateSecret))
+	r.HandlePage("GET "+pathClients+"/{id}/credentials/new", d.page(web.SectionClients, d.serveNewCredential))
+	r.HandlePage("POST "+pathClients+"/{id}/credentials", d.page(web.SectionClients, d.serveAddCredential))
+	r.HandlePage("GET "+pathClients+"/{id}/credentials/{credential}/expiry", d.page(web.SectionClients, d.serveCredentialExpiry))
+	r.HandlePage("POST "+pathClients+"/{id}/credentials/{credential}/expiry", d.page(web.SectionClients, d.serveSetCredentialExpiry))
 	r.HandlePage("POST "+pathClients+"/{id}/credentials/{credential}/delete", d.page(web.SectionClients, d.serveDeleteCredential))
+	r.HandlePage("POST "+pathClients+"/{id}/logos/{logo}", d.page(web.SectionClients, d.serveUploadLogo))
+	r.HandlePage("POST "+pathClients+"/{id}/logos/{logo}/delete", d.page(web.SectionClients, d.serveDeleteLogo))
 
 	r.HandlePage("GET "+pathUsers, d.page(web.SectionUsers, d.serveUsers))
 	r.HandlePage("GET "+pathUsers+"/new", d.page(web.SectionUsers, d.serveNewUser))
 	r.HandlePage("POST "+pathUsers, d.page(web.SectionUsers, d.serveCreateUser))
 	r.HandlePage("GET "+pathUsers+"/{id}", d.page(web.SectionUsers, d.serveUser))
+	r.HandlePage("GET "+pathUsers+"/{id}/edit", d.page(web.SectionUsers, d.serveEditUser))
+	r.HandlePage("POST "+pathUsers+"/{id}", d.page(web.SectionUsers, d.serveUpdateUser))
 	r.HandlePage("POST "+pathUsers+"/{id}/roles", d.page(web.SectionUsers, d.serveSetRoles))
 	r.HandlePage("POST "+pathUsers+"/{id}/status", d.page(web.SectionUsers, d.serveSetStatus))
 	r.HandlePage("POST "+pathUsers+"/{id}/password-link", d.page(web.SectionUsers, d.servePasswordLink))
@@ -153,6 +161,7 @@ func (d *Dashboard) Register(r Router) {
 
 	r.HandlePage("GET "+pathBranding, d.page(web.SectionBranding, d.serveBranding))
 	r.HandlePage("POST "+pathBranding, d.page(web.SectionBranding, d.serveUpdateBranding))
+	r.HandlePage("POST "+pathBranding+"/domains", d.page(web.SectionBranding, d.serveUpdateDomains))
 }
 
 // session is a request of a signed-in owner or admin of the tenant.
@@ -165,9 +174,6 @@ type session struct {
 	section string
 	actor   admin.Actor
 }
-
-// owner reports whether the signed-in user is an owner of the tenant.
-func (s *session) owner() bool { return s.user.HasRole(gatehouse.RoleOwner) }
 
 // link returns the path of a dashboard page, under the issuer.
 func (s *session) link(p string) string { return s.base + pathRoot + p }
@@ -350,12 +356,18 @@ var noticeText = map[string]string{
 	"client-updated":     "The app's settings are saved.",
 	"client-deleted":     "The app is deleted. Every token it was issued has stopped working.",
 	"credential-deleted": "The credential is deleted. The app can no longer use it.",
+	"expiry-saved":       "The credential's expiry is saved.",
+	"expired":            "The credential has stopped working. Give it a later expiry, or none, to bring it back.",
+	"logo-saved":         "The logo is saved. Users see it when they are asked to allow the app.",
+	"logo-deleted":       "The logo is removed.",
 	"user-created":       "The user is added.",
+	"user-updated":       "The name and email are saved.",
 	"roles-saved":        "The roles are saved.",
 	"user-disabled":      "The account is disabled. Its sessions have ended and the apps it allowed lost their access.",
 	"user-enabled":       "The account is enabled again.",
 	"key-revoked":        "The API key is revoked.",
 	"branding-saved":     "The branding is saved.",
+	"domains-saved":      "The custom domains are saved.",
 }
 
 // brand returns how the tenant's pages look.

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -38,8 +39,11 @@ func words(s string) []string {
 
 // revision reads the hidden revision field of a form: the row's revision
 // when the form was shown. A missing or malformed one matches nothing.
-func revision(r *http.Request) admin.IfMatch {
-	rev, err := strconv.ParseInt(r.PostForm.Get("revision"), 10, 64)
+func revision(r *http.Request) admin.IfMatch { return revisionOf(r.PostForm) }
+
+// revisionOf reads the revision field of a form's values.
+func revisionOf(form url.Values) admin.IfMatch {
+	rev, err := strconv.ParseInt(form.Get("revision"), 10, 64)
 	if err != nil || rev <= 0 {
 		return admin.IfMatch{}
 	}
@@ -66,8 +70,9 @@ type fieldMap map[string]formField
 // the form can fix, with the status to answer with: EINVALID puts each
 // problem next to its form field (a list item quoted from items, by the
 // form field's name and the item's index), ECONFLICT and a stale revision
-// go above the form. ok is false for any other error, which the caller
-// shows as a failure page.
+// go above the form, and a refusal (EFORBIDDEN) that names a field goes
+// next to it as the operation wrote it. ok is false for any other error,
+// which the caller shows as a failure page.
 func formErrors(err error, fields fieldMap, items map[string][]string) (errs web.FieldErrors, status int, ok bool) {
 	errs = web.FieldErrors{}
 	switch gatehouse.ErrorCode(err) {
@@ -112,6 +117,21 @@ func formErrors(err error, fields fieldMap, items map[string][]string) (errs web
 	case codeStale:
 		errs.Add("", msgStale)
 		return errs, http.StatusConflict, true
+	case gatehouse.EFORBIDDEN:
+		// The rules of who may change whom explain a refusal in full
+		// sentences, for the field they concern.
+		var e *gatehouse.Error
+		if !errors.As(err, &e) || len(e.Fields) == 0 {
+			return nil, 0, false
+		}
+		for _, p := range e.Fields {
+			name := ""
+			if f, known := fields[p.Field]; known {
+				name = f.name
+			}
+			errs.Add(name, sentence(p.Message))
+		}
+		return errs, http.StatusForbidden, true
 	}
 	return nil, 0, false
 }

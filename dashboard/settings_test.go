@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
 )
 
@@ -196,5 +197,76 @@ func TestBranding(t *testing.T) {
 	}
 	if evs := auditEvents(t, s, fx.tenant.ID, "tenant.update"); len(evs) != 1 || evs[0].Actor != "user:"+fx.owner.ID {
 		t.Errorf("got tenant.update events %+v, want one by the owner", evs)
+	}
+}
+
+// TestDomains edits the tenant's custom domains on the branding page:
+// problems next to the field, a domain of another tenant refused, and
+// removing one only after confirming.
+func TestDomains(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	globex := s.MustTenant(t, "globex")
+	if _, err := s.App.Admin.UpdateTenantSettings(t.Context(), gatehousetest.Actor(), globex.ID,
+		admin.TenantSettingsInput{Name: globex.Name, Domains: []string{"login.globex.example"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s)
+	b.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	page := b.get("/t/acme/dashboard/branding")
+	const domains = "/dashboard/branding/domains"
+
+	for _, tc := range []struct {
+		name   string
+		typed  string
+		want   string
+		status int
+	}{
+		{"a URL", "login.acme.example\nhttps://id.acme.example/x", "https://id.acme.example/x must be a host name such as login.example.com", 422},
+		{"twice", "login.acme.example\nlogin.acme.example", "login.acme.example is listed twice.", 422},
+		{"another tenant's", "login.globex.example", "One of these domains is already registered by another organization.", 409},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.submit(page, domains, url.Values{"domains": {tc.typed}})
+			if p.status != tc.status || !strings.Contains(p.fieldError("domains"), tc.want) {
+				t.Errorf("got %d with %q, want %d with %q", p.status, p.fieldError("domains"), tc.status, tc.want)
+			}
+			if p.value(t, "domains") != tc.typed {
+				t.Errorf("the field holds %q, want it as typed", p.value(t, "domains"))
+			}
+		})
+	}
+
+	ok := b.submit(page, domains, url.Values{"domains": {"Login.Acme.Example\nid.acme.example"}})
+	if !strings.Contains(ok.body, "The custom domains are saved.") || ok.value(t, "domain-issuer-1") != "https://login.acme.example" {
+		t.Fatalf("save: got %d:\n%s", ok.status, ok.body)
+	}
+	if tn, _ := s.App.Admin.Tenant(t.Context(), fx.tenant.ID); strings.Join(tn.Domains, " ") != "login.acme.example id.acme.example" {
+		t.Errorf("domains after saving: %v", tn.Domains)
+	}
+	if stale := b.submit(page, domains, url.Values{"domains": {"login.acme.example\nid.acme.example\nmore.acme.example"}}); stale.status != http.StatusConflict ||
+		!strings.Contains(stale.body, "Someone changed this") || stale.value(t, "domains") != "login.acme.example\nid.acme.example" {
+		t.Errorf("a stale form: got %d holding %q, want 409 with the current domains", stale.status, stale.value(t, "domains"))
+	}
+
+	// Removing one asks first, and names it.
+	page = b.get("/t/acme/dashboard/branding")
+	confirm := b.submit(page, domains, url.Values{"domains": {"login.acme.example"}})
+	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Remove domains") || !strings.Contains(confirm.body, "<dd>id.acme.example</dd>") {
+		t.Fatalf("removal: got %d, want a confirmation naming id.acme.example:\n%s", confirm.status, confirm.body)
+	}
+	if tn, _ := s.App.Admin.Tenant(t.Context(), fx.tenant.ID); len(tn.Domains) != 2 {
+		t.Fatal("the confirmation page removed the domain already")
+	}
+	done := b.submit(confirm, domains, nil)
+	if !strings.Contains(done.body, "The custom domains are saved.") {
+		t.Fatalf("confirmed removal: got %d", done.status)
+	}
+	if tn, _ := s.App.Admin.Tenant(t.Context(), fx.tenant.ID); strings.Join(tn.Domains, " ") != "login.acme.example" {
+		t.Errorf("domains after removing: %v", tn.Domains)
+	}
+	if evs := auditEvents(t, s, fx.tenant.ID, "tenant.update"); len(evs) != 2 || evs[1].Actor != "user:"+fx.admin.ID {
+		t.Errorf("got tenant.update events %+v, want two by the admin", evs)
 	}
 }

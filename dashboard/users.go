@@ -1,9 +1,9 @@
 package dashboard
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse"
@@ -21,23 +21,10 @@ var userFields = fieldMap{
 	"roles":          {"roles", "The list of roles"},
 }
 
-// Who may change whom. The roles owner and admin open the dashboard;
-// only an owner may make or unmake an owner, or act on an owner's
-// account (disable it, or issue a set-password link that would let the
-// issuer take it over), so an admin cannot rise above their role. Nobody
-// disables their own account or removes their own access here, so a
-// tenant is never locked out of its dashboard by a slip.
-const (
-	msgOwnerRole    = "Only an owner can give or take away the owner role."
-	msgOwnerAccount = "Only an owner can change the account of an owner."
-	msgOwnAccess    = "You cannot remove your own access to the dashboard here; another owner or admin can."
-	msgOwnDisable   = "You cannot disable your own account; another owner or admin can."
-)
-
-// dashboardAccess reports whether roles open the dashboard.
-func dashboardAccess(roles []string) bool {
-	return slices.Contains(roles, gatehouse.RoleOwner) || slices.Contains(roles, gatehouse.RoleAdmin)
-}
+// Who may change whom (only an owner makes, unmakes or changes an owner;
+// nobody disables their own account or removes their own access) is
+// decided by package admin's operations, for the dashboard and for the
+// API alike: the pages show the refusals they return.
 
 func (d *Dashboard) serveUsers(w http.ResponseWriter, r *http.Request, s *session) {
 	users, next, err := d.admin.ListUsers(r.Context(), s.tenant.ID, listOptions(r))
@@ -80,9 +67,6 @@ func (d *Dashboard) serveCreateUser(w http.ResponseWriter, r *http.Request, s *s
 			f.Errors.Add("password", "Enter a password, or choose to create a set-password link.")
 		}
 	}
-	if slices.Contains(gatehouse.NormalizeRoles(in.Roles), gatehouse.RoleOwner) && !s.owner() {
-		f.Errors.Add("roles", msgOwnerRole)
-	}
 	status := http.StatusUnprocessableEntity
 	if !f.Errors.Any() {
 		var (
@@ -106,7 +90,7 @@ func (d *Dashboard) serveCreateUser(w http.ResponseWriter, r *http.Request, s *s
 		var ok bool
 		items := map[string][]string{"roles": gatehouse.NormalizeRoles(in.Roles)}
 		if f.Errors, status, ok = formErrors(err, userFields, items); !ok {
-			d.fail(w, r, s, d.storeError(r, "create user", err))
+			d.refuse(w, r, s, "create user", err)
 			return
 		}
 	}
@@ -185,11 +169,13 @@ func (d *Dashboard) renderUser(w http.ResponseWriter, r *http.Request, status in
 		Errors:   errs,
 		Facts: []web.Fact{
 			{Term: "Username", Detail: u.Username},
+			{Term: "Name", Detail: cmp.Or(u.Name, "None")},
 			{Term: "Email", Detail: email},
 			{Term: "Status", Detail: statusText[u.Status]},
 			{Term: "User ID (sub)", Detail: u.ID},
 			{Term: "Created", Detail: u.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC")},
 		},
+		EditURL:      self + "/edit",
 		RolesAction:  self + "/roles",
 		Roles:        roles,
 		StatusAction: self + "/status",
@@ -205,9 +191,16 @@ var statusText = map[gatehouse.Status]string{
 	gatehouse.StatusInvited:  "Invited: has not chosen a password yet",
 }
 
-// forbid answers a change the signed-in admin may not make.
-func (d *Dashboard) forbid(w http.ResponseWriter, r *http.Request, s *session, msg string) {
-	d.render(w, r, http.StatusForbidden, s, "Not allowed", web.DashboardError{Frame: s.frame(""), Message: msg})
+// refuse answers an operation's error: a change the signed-in admin may
+// not make (EFORBIDDEN, whose message is written to be shown) with a 403
+// page, any other as a failure.
+func (d *Dashboard) refuse(w http.ResponseWriter, r *http.Request, s *session, op string, err error) {
+	if gatehouse.IsCode(err, gatehouse.EFORBIDDEN) {
+		d.render(w, r, http.StatusForbidden, s, "Not allowed",
+			web.DashboardError{Frame: s.frame(""), Message: sentence(gatehouse.ErrorMessage(err))})
+		return
+	}
+	d.fail(w, r, s, d.storeError(r, op, err))
 }
 
 func (d *Dashboard) serveSetRoles(w http.ResponseWriter, r *http.Request, s *session) {
@@ -217,31 +210,21 @@ func (d *Dashboard) serveSetRoles(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	typed := r.PostForm.Get("roles")
 	roles := words(typed)
-	errs := web.FieldErrors{}
-	next := gatehouse.NormalizeRoles(roles)
-	if slices.Contains(next, gatehouse.RoleOwner) != u.HasRole(gatehouse.RoleOwner) && !s.owner() {
-		errs.Add("roles", msgOwnerRole)
+	_, err := d.admin.ReplaceUserRoles(r.Context(), s.actor, s.tenant.ID, u.ID, roles, revision(r))
+	if err == nil {
+		redirect(w, done(s.link("/users/"+u.ID), "roles-saved"))
+		return
 	}
-	if u.ID == s.user.ID && !dashboardAccess(next) {
-		errs.Add("roles", msgOwnAccess)
+	errs, status, ok := formErrors(err, userFields, map[string][]string{"roles": roles})
+	if !ok {
+		d.refuse(w, r, s, "set roles", err)
+		return
 	}
-	status := http.StatusUnprocessableEntity
-	if !errs.Any() {
-		_, err := d.admin.ReplaceUserRoles(r.Context(), s.actor, s.tenant.ID, u.ID, roles, revision(r))
-		if err == nil {
-			redirect(w, done(s.link("/users/"+u.ID), "roles-saved"))
+	if gatehouse.ErrorCode(err) == codeStale {
+		if u, ok = d.user(w, r, s); !ok {
 			return
 		}
-		if errs, status, ok = formErrors(err, userFields, map[string][]string{"roles": roles}); !ok {
-			d.fail(w, r, s, d.storeError(r, "set roles", err))
-			return
-		}
-		if gatehouse.ErrorCode(err) == codeStale {
-			if u, ok = d.user(w, r, s); !ok {
-				return
-			}
-			typed = strings.Join(u.Roles, ", ")
-		}
+		typed = strings.Join(u.Roles, ", ")
 	}
 	d.renderUser(w, r, status, s, u, "", errs, typed)
 }
@@ -256,12 +239,10 @@ func (d *Dashboard) serveSetStatus(w http.ResponseWriter, r *http.Request, s *se
 		d.fail(w, r, s, errBadRequest)
 		return
 	}
-	switch {
-	case u.HasRole(gatehouse.RoleOwner) && !s.owner():
-		d.forbid(w, r, s, msgOwnerAccount)
-		return
-	case st == gatehouse.StatusDisabled && u.ID == s.user.ID:
-		d.forbid(w, r, s, msgOwnDisable)
+	ch := admin.UserChange{Status: &st}
+	// Asked before the confirmation, which could only end in a refusal.
+	if err := d.admin.CheckUserChange(r.Context(), s.actor, s.tenant.ID, u, ch); err != nil {
+		d.refuse(w, r, s, "check user change", err)
 		return
 	}
 	if st == gatehouse.StatusDisabled && !confirmed(r) {
@@ -278,7 +259,7 @@ func (d *Dashboard) serveSetStatus(w http.ResponseWriter, r *http.Request, s *se
 		})
 		return
 	}
-	_, err := d.admin.UpdateUser(r.Context(), s.actor, s.tenant.ID, u.ID, admin.UserChange{Status: &st}, revision(r))
+	_, err := d.admin.UpdateUser(r.Context(), s.actor, s.tenant.ID, u.ID, ch, revision(r))
 	switch {
 	case err == nil:
 		notice := "user-enabled"
@@ -293,17 +274,13 @@ func (d *Dashboard) serveSetStatus(w http.ResponseWriter, r *http.Request, s *se
 			d.renderUser(w, r, http.StatusConflict, s, u, "", errs, strings.Join(u.Roles, ", "))
 		}
 	default:
-		d.fail(w, r, s, d.storeError(r, "change user status", err))
+		d.refuse(w, r, s, "change user status", err)
 	}
 }
 
 func (d *Dashboard) servePasswordLink(w http.ResponseWriter, r *http.Request, s *session) {
 	u, ok := d.user(w, r, s)
 	if !ok {
-		return
-	}
-	if u.HasRole(gatehouse.RoleOwner) && !s.owner() {
-		d.forbid(w, r, s, msgOwnerAccount)
 		return
 	}
 	u, link, err := d.admin.IssuePasswordLink(r.Context(), s.actor, s.tenant.ID, u.ID)
@@ -313,8 +290,65 @@ func (d *Dashboard) servePasswordLink(w http.ResponseWriter, r *http.Request, s 
 				web.DashboardError{Frame: s.frame(""), Message: sentence(gatehouse.ErrorMessage(err))})
 			return
 		}
-		d.fail(w, r, s, d.storeError(r, "issue password link", err))
+		d.refuse(w, r, s, "issue password link", err)
 		return
 	}
 	d.renderPasswordLink(w, r, s, u, link, false)
 }
+
+// editForm is the form that changes u's name and email, filled from u.
+func editForm(s *session, u *gatehouse.User) web.DashboardUserEdit {
+	self := s.link("/users/" + u.ID)
+	return web.DashboardUserEdit{Frame: s.frame(""), Action: self, CancelURL: self, Errors: web.FieldErrors{},
+		Hidden: []web.Field{revisionField(u.Revision)}, Username: u.Username, Name: u.Name, Email: u.Email}
+}
+
+func (d *Dashboard) serveEditUser(w http.ResponseWriter, r *http.Request, s *session) {
+	u, ok := d.user(w, r, s)
+	if !ok {
+		return
+	}
+	// A form that could only be refused is not shown.
+	if err := d.admin.CheckUserChange(r.Context(), s.actor, s.tenant.ID, u, admin.UserChange{}); err != nil {
+		d.refuse(w, r, s, "check user change", err)
+		return
+	}
+	d.render(w, r, http.StatusOK, s, "Edit "+u.Username, editForm(s, u))
+}
+
+// serveUpdateUser changes a user's name and email.
+func (d *Dashboard) serveUpdateUser(w http.ResponseWriter, r *http.Request, s *session) {
+	u, ok := d.user(w, r, s)
+	if !ok {
+		return
+	}
+	name, email := r.PostForm.Get("name"), r.PostForm.Get("email")
+	ch := admin.UserChange{Name: ptr(strings.TrimSpace(name)), Email: ptr(strings.TrimSpace(email))}
+	_, err := d.admin.UpdateUser(r.Context(), s.actor, s.tenant.ID, u.ID, ch, revision(r))
+	if err == nil {
+		redirect(w, done(s.link("/users/"+u.ID), "user-updated"))
+		return
+	}
+	if gatehouse.IsCode(err, gatehouse.EFORBIDDEN) {
+		d.refuse(w, r, s, "update user", err)
+		return
+	}
+	errs, status, ok := formErrors(err, userFields, nil)
+	if !ok {
+		d.fail(w, r, s, d.storeError(r, "update user", err))
+		return
+	}
+	if gatehouse.ErrorCode(err) == codeStale {
+		// The form shows the current values, to change again.
+		if u, ok = d.user(w, r, s); !ok {
+			return
+		}
+		name, email = u.Name, u.Email
+	}
+	f := editForm(s, u)
+	f.Name, f.Email, f.Errors = name, email, errs
+	d.render(w, r, status, s, "Edit "+u.Username, f)
+}
+
+// ptr returns a pointer to v, for the optional fields of a change.
+func ptr[T any](v T) *T { return &v }

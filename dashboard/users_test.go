@@ -37,7 +37,7 @@ func TestUsers(t *testing.T) {
 			{"bad role", url.Values{"username": {"bo"}, "roles": {"agent, Bad Role!"}, "invite": {"yes"}}, "roles", "role! must be 1-64", 422},
 			{"no password", url.Values{"username": {"bo"}, "invite": {"no"}}, "password", "Enter a password", 422},
 			{"short password", url.Values{"username": {"bo"}, "invite": {"no"}, "password": {"short"}}, "password", "The password must be at least 8 characters.", 422},
-			{"admin makes an owner", url.Values{"username": {"bo"}, "roles": {"owner"}, "invite": {"yes"}}, "roles", "Only an owner can give or take away the owner role.", 422},
+			{"admin makes an owner", url.Values{"username": {"bo"}, "roles": {"owner"}, "invite": {"yes"}}, "roles", "Only an owner can give or take away the owner role.", 403},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -109,23 +109,24 @@ func TestUsers(t *testing.T) {
 			t.Errorf("stale roles: got %d with %q, want 409 and the current roles", stale.status, stale.value(t, "roles"))
 		}
 		tests := []struct {
-			name string
-			b    *browser
-			user *gatehouse.User
-			set  string
-			want string
+			name   string
+			b      *browser
+			user   *gatehouse.User
+			set    string
+			want   string
+			status int
 		}{
-			{"admin makes an owner", admin, fx.agent, "owner", "Only an owner can give or take away the owner role."},
-			{"admin unmakes an owner", admin, fx.owner, "admin", "Only an owner can give or take away the owner role."},
-			{"admin removes own access", admin, fx.admin, "agent", "You cannot remove your own access"},
-			{"bad role", admin, fx.agent, "ok, b@d", "b@d must be 1-64"},
+			{"admin makes an owner", admin, fx.agent, "owner", "Only an owner can give or take away the owner role.", 403},
+			{"admin unmakes an owner", admin, fx.owner, "admin", "Only an owner can give or take away the owner role.", 403},
+			{"admin removes own access", admin, fx.admin, "agent", "You cannot remove your own access", 403},
+			{"bad role", admin, fx.agent, "ok, b@d", "b@d must be 1-64", 422},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				page := tc.b.get(base + "/" + tc.user.ID)
 				p := tc.b.submit(page, "/roles", url.Values{"roles": {tc.set}})
-				if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.fieldError("roles"), tc.want) {
-					t.Errorf("got %d with %q, want 422 with %q", p.status, p.fieldError("roles"), tc.want)
+				if p.status != tc.status || !strings.Contains(p.fieldError("roles"), tc.want) {
+					t.Errorf("got %d with %q, want %d with %q", p.status, p.fieldError("roles"), tc.status, tc.want)
 				}
 				if p.value(t, "roles") != tc.set {
 					t.Errorf("the roles field holds %q, want %q as typed", p.value(t, "roles"), tc.set)
@@ -200,4 +201,82 @@ func TestUsers(t *testing.T) {
 			t.Errorf("an admin resetting an owner: got %d, want 403", p.status)
 		}
 	})
+}
+
+// TestEditUser changes a user's name and email: problems by field with the
+// form as typed, a stale form refused with the current values, and an
+// owner's account closed to an admin.
+func TestEditUser(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	admin := newBrowser(t, s)
+	admin.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	base := "/t/acme/dashboard/users/"
+
+	page := admin.get(base + fx.agent.ID)
+	if !strings.Contains(page.body, `href="`+base+fx.agent.ID+`/edit"`) {
+		t.Fatalf("the user's page has no edit link:\n%s", page.body)
+	}
+	form := admin.get(base + fx.agent.ID + "/edit")
+	if form.value(t, "full-name") != fx.agent.Name || form.value(t, "email") != fx.agent.Email {
+		t.Fatalf("the edit form is not filled with the user's values:\n%s", form.body)
+	}
+
+	tests := []struct {
+		name   string
+		form   url.Values
+		field  string
+		want   string
+		status int
+	}{
+		{"bad email", url.Values{"name": {"Bo B."}, "email": {"bo@"}}, "email", "The email must be an email address", 422},
+		{"taken email", url.Values{"name": {"Bo B."}, "email": {fx.owner.Email}}, "email", "The email is already taken.", 409},
+		{"long name", url.Values{"name": {strings.Repeat("n", 201)}, "email": {"bo@example.com"}}, "name", "The name must be at most 200 characters", 422},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := admin.submit(form, "/users/"+fx.agent.ID, tc.form)
+			if p.status != tc.status || !strings.Contains(p.fieldError(tc.field), tc.want) {
+				t.Errorf("got %d with %q next to %s, want %d with %q", p.status, p.fieldError(tc.field), tc.field, tc.status, tc.want)
+			}
+			if p.value(t, "email") != tc.form.Get("email") || p.value(t, "full-name") != tc.form.Get("name") {
+				t.Error("the form does not hold what was typed")
+			}
+		})
+	}
+
+	ok := admin.submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Bo Berg"}, "email": {"Bo.Berg@Example.com"}})
+	if ok.url.Path != base+fx.agent.ID || !strings.Contains(ok.body, "The name and email are saved.") {
+		t.Fatalf("save: got %d at %s", ok.status, ok.url)
+	}
+	u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID)
+	if u.Name != "Bo Berg" || u.Email != "bo.berg@example.com" || u.EmailVerified {
+		t.Errorf("after saving: name %q, email %q verified %v; want the new values, unverified", u.Name, u.Email, u.EmailVerified)
+	}
+	if evs := auditEvents(t, s, fx.tenant.ID, "user.update"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID ||
+		evs[0].Details["fields"] != "email,email_verified,name" {
+		t.Errorf("got user.update events %+v, want one by the admin naming the fields", evs)
+	}
+	stale := admin.submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Overwrite"}, "email": {"x@example.com"}})
+	if stale.status != http.StatusConflict || stale.value(t, "full-name") != "Bo Berg" || !strings.Contains(stale.body, "Someone changed this") {
+		t.Errorf("a stale form: got %d holding %q, want 409 with the current values", stale.status, stale.value(t, "full-name"))
+	}
+
+	// An owner's account is closed to an admin: neither the form nor a post.
+	if p := admin.get(base + fx.owner.ID + "/edit"); p.status != http.StatusForbidden ||
+		!strings.Contains(p.body, "Only an owner can change the account of an owner.") {
+		t.Errorf("an admin opening an owner's form: got %d, want 403 with the rule", p.status)
+	}
+	if p := admin.post(base+fx.owner.ID, url.Values{"name": {"Mallory"}, "email": {fx.owner.Email}}); p.status != http.StatusForbidden {
+		t.Errorf("an admin renaming an owner: got %d, want 403", p.status)
+	}
+	if o, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.owner.ID); o.Name != fx.owner.Name {
+		t.Errorf("the owner's name became %q", o.Name)
+	}
+	// Their own account is theirs to edit.
+	self := admin.get(base + fx.admin.ID + "/edit")
+	if p := admin.submit(self, "/users/"+fx.admin.ID, url.Values{"name": {"Ana"}, "email": {fx.admin.Email}}); !strings.Contains(p.body, "The name and email are saved.") {
+		t.Errorf("an admin renaming itself: got %d", p.status)
+	}
 }

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -353,4 +357,194 @@ func fetchJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+}
+
+// TestDashboardBrowserManage uses the dashboard's forms that keep an app
+// and its users up to date, in headless Chromium against the real binary:
+// it uploads the app's logos (one refused, named next to its field), adds
+// a credential and copies its secret, stops a credential after
+// confirming, changes a user's email (a mistake first) and sets a custom
+// domain, then removes it after confirming. Each page is written as a
+// screenshot on a desktop and a phone into the test's artifact directory.
+func TestDashboardBrowserManage(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	d := newDeployment(t)
+	d.mustTenant("acme", "Acme Inc")
+	ana := d.mustUser("acme", "ana", "Ana Lima", "correct horse battery staple", "owner")
+	bo := d.mustUser("acme", "bo", "Bo Berg", "another long passphrase", "agent")
+	app := d.mustClient("acme", "Acme Blog")
+	d.start()
+	dir := t.TempDir()
+	logo := filepath.Join(dir, "logo.png")
+	if err := os.WriteFile(logo, logoPNG(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badSVG := filepath.Join(dir, "dark.svg")
+	if err := os.WriteFile(badSVG, []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.run("let the page use the clipboard", grantClipboard())
+	dash := d.tenantIssuer("acme") + "/dashboard"
+	appPage := dash + "/clients/" + app.ID
+
+	b.run("sign in",
+		chromedp.Navigate(appPage),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("username"), ana.Username),
+		chromedp.SendKeys(chromedp.ID("password"), ana.password),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("logo-file")))
+
+	// Logos: a PNG for light backgrounds, then an SVG with a script for
+	// dark ones, which is refused next to its field.
+	b.run("upload the logo",
+		chromedp.SetUploadFiles(chromedp.ID("logo-file"), []string{logo}),
+		chromedp.Click(chromedp.CSS(`form[action$="/logos/logo"] button[type="submit"]:not([formaction])`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if got := b.text(".notice"); !strings.Contains(got, "The logo is saved.") {
+		t.Errorf("after the upload: notice %q", got)
+	}
+	b.run("upload a refused dark logo",
+		chromedp.SetUploadFiles(chromedp.ID("logo-dark-file"), []string{badSVG}),
+		chromedp.Click(chromedp.CSS(`form[action$="/logos/logo-dark"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("logo-dark-error")))
+	if got := b.text("#logo-dark-error"); !strings.Contains(got, "script") {
+		t.Errorf("the refused SVG: problem %q, want it to name the script", got)
+	}
+	ctx, cancel := context.WithTimeout(b.tab, actionTimeout)
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(done => {
+		const img = document.querySelector(".logo-preview img");
+		if (!img) return done(false);
+		if (img.complete) return done(img.naturalWidth === 64);
+		img.onload = () => done(img.naturalWidth === 64);
+		img.onerror = () => done(false);
+	})`, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil || !loaded {
+		t.Errorf("the preview of the uploaded logo did not load from our origin (%v)", err)
+	}
+	b.screenshot("dashboard-app-logos")
+	b.run("remove the logo: confirmation",
+		chromedp.Click(chromedp.CSS(`button[formaction$="/logos/logo/delete"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.stack button.danger`)))
+	if got := b.text("h1"); got != "Remove the logo of Acme Blog?" {
+		t.Errorf("the remove button led to %q, want the confirmation", got)
+	}
+	b.shot("dashboard-logo-remove-confirm")
+	b.run("keep the logo",
+		chromedp.Click(chromedp.CSS(`form.stack a.button.secondary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.logo-preview img`)))
+
+	// Another credential, its secret shown once.
+	b.run("add a credential: form",
+		chromedp.Click(chromedp.CSS(`a[href$="/credentials/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("expires-never")))
+	b.shot("dashboard-credential-new")
+	// A time filled in chooses "at a time" (the page's script), as a
+	// person picking it from the browser's calendar does.
+	ctx, cancel = context.WithTimeout(b.tab, actionTimeout)
+	chosen, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const field = document.getElementById("expires-time");
+		field.value = "2030-12-31T09:30";
+		field.dispatchEvent(new Event("input", {bubbles: true}));
+		return document.getElementById("expires-at").checked;
+	})()`))
+	cancel()
+	if err != nil || !chosen {
+		t.Errorf("filling in the time did not choose it (%v)", err)
+	}
+	b.run("add a credential",
+		chromedp.SendKeys(chromedp.ID("name"), "staging server"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("client-secret")))
+	if secret := b.copied("client-secret"); !strings.HasPrefix(secret, "gth_cs_") {
+		t.Errorf("the new credential's secret = %q", secret)
+	}
+	if got := b.text("main"); !strings.Contains(got, "31 Dec 2030, 09:30 UTC") {
+		t.Errorf("the new credential does not expire at the time chosen:\n%s", got)
+	}
+	b.shot("dashboard-credential-added")
+
+	// Stop the first credential now, after confirming.
+	b.run("expiry form",
+		chromedp.Click(chromedp.CSS(`a.button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("logo-file")),
+		chromedp.Click(chromedp.CSS(`a[href$="/expiry"]`)),
+		chromedp.WaitVisible(chromedp.ID("expires-time")))
+	b.shot("dashboard-credential-expiry")
+	b.run("stop now: confirmation",
+		chromedp.Click(chromedp.ID("expires-now")),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.stack button.danger`)))
+	b.shot("dashboard-credential-stop-confirm")
+	b.run("stop now",
+		chromedp.Click(chromedp.CSS(`form.stack button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`.items .badge.warn`)))
+	if got := b.text(".notice"); !strings.Contains(got, "stopped working") {
+		t.Errorf("after stopping the credential: notice %q", got)
+	}
+	b.shot("dashboard-app-credentials")
+
+	// A user's email: a mistake first, named next to the field.
+	b.run("edit a user",
+		chromedp.Navigate(dash+"/users/"+bo.ID),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/edit"]`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("full-name")),
+		chromedp.Clear(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "bo@"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("email-error")))
+	b.screenshot("dashboard-user-edit-errors")
+	b.run("save the user",
+		chromedp.Clear(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "bo.berg@example.com"),
+		chromedp.Click(chromedp.CSS(`form.stack button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if got := b.text("main"); !strings.Contains(got, "bo.berg@example.com") {
+		t.Error("the user's page does not show the new email")
+	}
+
+	// A custom domain, then its removal, which asks first.
+	b.run("set a custom domain",
+		chromedp.Navigate(dash+"/branding"),
+		chromedp.WaitVisible(chromedp.ID("domains")),
+		chromedp.SendKeys(chromedp.ID("domains"), "login.acme.example"),
+		chromedp.Click(chromedp.CSS(`form[action$="/domains"] button`)),
+		chromedp.WaitVisible(chromedp.ID("domain-issuer-1")))
+	if got := b.value("#domain-issuer-1"); got != "https://login.acme.example" {
+		t.Errorf("the issuer on the domain = %q", got)
+	}
+	b.screenshot("dashboard-branding-domains")
+	b.run("remove the domain: confirmation",
+		chromedp.Clear(chromedp.ID("domains")),
+		chromedp.Click(chromedp.CSS(`form[action$="/domains"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.stack button.danger`)))
+	b.shot("dashboard-domains-remove-confirm")
+	b.run("remove the domain",
+		chromedp.Click(chromedp.CSS(`form.stack button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if got := b.value("#domains"); got != "" {
+		t.Errorf("after removing: the domains field holds %q", got)
+	}
+}
+
+// logoPNG is a 64×32 logo.
+func logoPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for x := range 64 {
+		for y := range 32 {
+			if (x/8+y/8)%2 == 0 {
+				img.Set(x, y, color.RGBA{R: 10, G: 125, B: 50, A: 255})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

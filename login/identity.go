@@ -38,6 +38,17 @@ func (l *Login) SignedIn(r *http.Request) (*gatehouse.Session, *gatehouse.User, 
 	return a.sess, a.user, nil
 }
 
+// HasSessionCookie reports whether the request carries a session cookie
+// of its issuer that could be one of ours, without reading the store: a
+// cheap way for another handler (the management API) to tell a browser
+// that means to use its session from a request that sends nothing, before
+// it checks where the request comes from and reads the session with
+// SignedIn.
+func (l *Login) HasSessionCookie(r *http.Request) bool {
+	iss, ok := gatehouse.IssuerFrom(r.Context())
+	return ok && iss.URL != "" && sessionCookie(r, iss) != ""
+}
+
 // SignInPrompt is the sign-in of a page other than the account page.
 type SignInPrompt struct {
 	// Title heads the forms ("Sign in to the dashboard").

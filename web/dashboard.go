@@ -19,19 +19,21 @@ const (
 	// itself.
 	dashboardFrame = "dashboard-frame.html"
 
-	pageDashClients    = "dashboard-clients"
-	pageDashClientForm = "dashboard-client-form"
-	pageDashClient     = "dashboard-client"
-	pageDashOnce       = "dashboard-once"
-	pageDashConfirm    = "dashboard-confirm"
-	pageDashUsers      = "dashboard-users"
-	pageDashUserForm   = "dashboard-user-form"
-	pageDashUser       = "dashboard-user"
-	pageDashAPIKeys    = "dashboard-apikeys"
-	pageDashAPIKeyForm = "dashboard-apikey-form"
-	pageDashAudit      = "dashboard-audit"
-	pageDashBranding   = "dashboard-branding"
-	pageDashError      = "dashboard-error"
+	pageDashClients        = "dashboard-clients"
+	pageDashClientForm     = "dashboard-client-form"
+	pageDashClient         = "dashboard-client"
+	pageDashCredentialForm = "dashboard-credential-form"
+	pageDashOnce           = "dashboard-once"
+	pageDashConfirm        = "dashboard-confirm"
+	pageDashUsers          = "dashboard-users"
+	pageDashUserForm       = "dashboard-user-form"
+	pageDashUserEdit       = "dashboard-user-edit"
+	pageDashUser           = "dashboard-user"
+	pageDashAPIKeys        = "dashboard-apikeys"
+	pageDashAPIKeyForm     = "dashboard-apikey-form"
+	pageDashAudit          = "dashboard-audit"
+	pageDashBranding       = "dashboard-branding"
+	pageDashError          = "dashboard-error"
 )
 
 // isDashboard reports whether a template (by file or page name) belongs
@@ -218,14 +220,39 @@ type DashboardClient struct {
 	Updated     time.Time
 
 	EditURL string
+	// NewCredentialURL is the form that adds a credential.
+	NewCredentialURL string
 	// RotateAction, DeleteAction and the credentials' DeleteAction are
 	// posts that first ask for confirmation; Hidden goes with each.
 	RotateAction string
 	DeleteAction string
 	Hidden       []Field
+	// Logos are the upload forms of the app's logos; Errors holds the
+	// problems of an upload, by the logo's Field.
+	Logos  []DashboardLogo
+	Errors FieldErrors
 }
 
 func (DashboardClient) template() string { return pageDashClient }
+
+// DashboardLogo is the upload form of one of a client's logos: a file
+// posted as multipart/form-data in the field "image", with Hidden.
+type DashboardLogo struct {
+	// Field names the logo's problems in the page's Errors ("logo",
+	// "logo_dark"); InputID is its file input's id.
+	Field   string
+	InputID string
+	Label   string
+	// URI is the current logo, shown as a preview; empty for none.
+	URI string
+	// Dark previews it on a dark background.
+	Dark   bool
+	Action string
+	// DeleteAction removes an uploaded logo, after confirmation; empty
+	// when the logo was not uploaded here.
+	DeleteAction string
+	Hidden       []Field
+}
 
 // DashboardCredential is one client_id (and secret) of a client.
 type DashboardCredential struct {
@@ -238,9 +265,36 @@ type DashboardCredential struct {
 	Expires  time.Time
 	Expired  bool
 	LastUsed time.Time
+	// ExpiryURL is the form that changes when it stops working.
+	ExpiryURL string
 	// DeleteAction removes it; empty when it is the only one.
 	DeleteAction string
 }
+
+// DashboardCredentialForm adds a credential to a client (ClientID
+// empty: a name and an expiry), or changes when one stops working.
+type DashboardCredentialForm struct {
+	Frame     DashboardFrame
+	Action    string
+	CancelURL string
+	Hidden    []Field
+	Errors    FieldErrors
+
+	// App is the client's name.
+	App string
+	// ClientID is the credential whose expiry changes; empty to add one.
+	ClientID string
+	// Secret says that a new credential comes with a secret (the client
+	// is confidential).
+	Secret bool
+	Name   string
+	// Expires is "never", "at" (ExpiresAt) or, for a credential that
+	// exists, "now". ExpiresAt is a time as YYYY-MM-DDTHH:MM, in UTC.
+	Expires   string
+	ExpiresAt string
+}
+
+func (DashboardCredentialForm) template() string { return pageDashCredentialForm }
 
 // DashboardOnce shows values that exist only now and are never shown
 // again (a new client's secret, an API key, a set-password link), with
@@ -334,6 +388,8 @@ type DashboardUser struct {
 	Self   bool
 	Errors FieldErrors
 
+	// EditURL is the form that changes the user's name and email.
+	EditURL     string
 	RolesAction string
 	Roles       string
 	// StatusAction disables (after confirmation) or enables the user;
@@ -344,6 +400,23 @@ type DashboardUser struct {
 }
 
 func (DashboardUser) template() string { return pageDashUser }
+
+// DashboardUserEdit changes a user's name and email. Its fields keep what
+// was typed when it comes back with Errors.
+type DashboardUserEdit struct {
+	Frame     DashboardFrame
+	Action    string
+	CancelURL string
+	Hidden    []Field
+	Errors    FieldErrors
+
+	// Username cannot change; it names the user.
+	Username string
+	Name     string
+	Email    string
+}
+
+func (DashboardUserEdit) template() string { return pageDashUserEdit }
 
 // DashboardAPIKeys lists a tenant's server API keys.
 type DashboardAPIKeys struct {
@@ -433,6 +506,14 @@ type DashboardBranding struct {
 	BackgroundColor string
 	LogoURI         string
 	LogoDarkURI     string
+
+	// DomainsAction saves the custom domains (with Hidden), separately
+	// from the rest; Domains holds them one per line, DomainErrors their
+	// problems, and DomainIssuers the issuer each registered one serves.
+	DomainsAction string
+	Domains       string
+	DomainErrors  FieldErrors
+	DomainIssuers []CopyField
 }
 
 func (DashboardBranding) template() string { return pageDashBranding }

@@ -26,8 +26,9 @@ var allPages = []string{
 	pageSignIn, pageOrganization, pageConsent, pageDenied, pageError, pageLogout, pageSignedOut, pageAccount,
 	pageNewCredential, pageCredentialCreated, pageRevokeCredential,
 	pageSetPassword, pagePasswordSet,
-	pageDashClients, pageDashClientForm, pageDashClient, pageDashOnce, pageDashConfirm, pageDashUsers,
-	pageDashUserForm, pageDashUser, pageDashAPIKeys, pageDashAPIKeyForm, pageDashAudit, pageDashBranding, pageDashError,
+	pageDashClients, pageDashClientForm, pageDashClient, pageDashCredentialForm, pageDashOnce, pageDashConfirm,
+	pageDashUsers, pageDashUserForm, pageDashUserEdit, pageDashUser, pageDashAPIKeys, pageDashAPIKeyForm,
+	pageDashAudit, pageDashBranding, pageDashError,
 }
 
 // Field is a hidden form field a page carries back to the server.

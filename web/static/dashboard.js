@@ -1,6 +1,7 @@
 // Gatehouse dashboard: copy buttons. Every value can be selected and
 // copied by hand without this script; with it, each read-only field gets
 // a button that copies its value, and a click in the field selects it all.
+// It also ties a field to the choice it belongs to (data-choose).
 "use strict";
 (function () {
   var status = document.createElement("p");
@@ -48,5 +49,16 @@
 
   document.querySelectorAll(".copy-value").forEach(function (field) {
     field.addEventListener("focus", function () { field.select(); });
+  });
+
+  // A field that belongs to one choice of a group (a time for "expires at
+  // a time") makes that choice when it is filled in, so that a time typed
+  // under another choice is not silently ignored.
+  document.querySelectorAll("[data-choose]").forEach(function (field) {
+    var choice = document.getElementById(field.getAttribute("data-choose"));
+    if (!choice) {
+      return;
+    }
+    field.addEventListener("input", function () { choice.checked = true; });
   });
 })();
