@@ -40,7 +40,7 @@ func TestAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.MustUser(t, other.ID, "bo", "")
-	all := auditEvents(t, s, acme.ID, "")
+	all := s.MustAuditEvents(t, acme.ID, "")
 
 	list := func(query string) response {
 		t.Helper()
@@ -124,7 +124,7 @@ func TestAudit(t *testing.T) {
 		}
 	}
 	// Reading is not audited.
-	if got := auditEvents(t, s, acme.ID, ""); len(got) != len(all) {
+	if got := s.MustAuditEvents(t, acme.ID, ""); len(got) != len(all) {
 		t.Errorf("reading the log added %d events", len(got)-len(all))
 	}
 

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -227,7 +226,7 @@ func TestClientLifecycle(t *testing.T) {
 	wantActions := []string{"client.create", "client.update", "client.delete"}
 	var got []string
 	rwID := apiKeyID(t, s, acme.ID, k.rw)
-	for _, ev := range auditEvents(t, s, acme.ID, "") {
+	for _, ev := range s.MustAuditEvents(t, acme.ID, "") {
 		if strings.HasPrefix(ev.Action, "client.") {
 			got = append(got, ev.Action)
 			if ev.Actor != "apikey:"+rwID || ev.Target != "client:"+id || ev.IP == "" {
@@ -241,7 +240,7 @@ func TestClientLifecycle(t *testing.T) {
 	if !slices.Equal(got, wantActions) {
 		t.Errorf("audit: got %v, want %v", got, wantActions)
 	}
-	update := auditEvents(t, s, acme.ID, "client.update")
+	update := s.MustAuditEvents(t, acme.ID, "client.update")
 	if len(update) != 1 || update[0].Details["fields"] != "config.post_logout_uris,first_party,name" {
 		t.Errorf("client.update details: %+v, want the changed fields", update)
 	}
@@ -622,7 +621,7 @@ func TestClientCredentials(t *testing.T) {
 	}
 
 	var actions []string
-	for _, ev := range auditEvents(t, s, acme.ID, "") {
+	for _, ev := range s.MustAuditEvents(t, acme.ID, "") {
 		if strings.HasPrefix(ev.Action, "client.credential.") || ev.Action == "client.secret.rotate" {
 			actions = append(actions, ev.Action)
 		}
@@ -761,7 +760,7 @@ func TestClientLogos(t *testing.T) {
 		t.Errorf("a deleted client's logo: %d, want 404", r.status)
 	}
 	var actions []string
-	for _, ev := range auditEvents(t, s, acme.ID, "") {
+	for _, ev := range s.MustAuditEvents(t, acme.ID, "") {
 		if strings.HasPrefix(ev.Action, "client.logo.") {
 			actions = append(actions, ev.Action+" "+ev.Details["asset"])
 		}
@@ -774,19 +773,5 @@ func TestClientLogos(t *testing.T) {
 // fetch GETs an absolute URL, like a browser loading an image.
 func fetch(t *testing.T, u string, header http.Header) response {
 	t.Helper()
-	req, err := http.NewRequest("GET", u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := response{status: resp.StatusCode, header: resp.Header}
-	out.raw, _ = io.ReadAll(resp.Body)
-	return out
+	return send(t, http.MethodGet, u, "", nil, header)
 }

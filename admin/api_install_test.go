@@ -84,21 +84,6 @@ func (r response) fields() []string {
 	return out
 }
 
-// auditActions returns the actions of a tenant's audit events by actor,
-// in chain order, after writing what is queued.
-func auditEvents(t *testing.T, s *gatehousetest.Server, tenantID, action string) []*gatehouse.AuditEvent {
-	t.Helper()
-	ctx := context.Background()
-	if err := s.App.Audit.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	evs, _, err := s.Store.ListAuditEvents(ctx, gatehouse.AuditFilter{TenantID: tenantID, Action: action, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
 // setTenant changes a tenant in the store.
 func setTenant(t *testing.T, s *gatehousetest.Server, id string, change func(*gatehouse.Tenant)) {
 	t.Helper()
@@ -277,7 +262,7 @@ func TestInstallKeys(t *testing.T) {
 	// Every change is audited with the key that made it; the lookup is not
 	// a change.
 	var got []string
-	for _, ev := range auditEvents(t, s, acme.ID, "") {
+	for _, ev := range s.MustAuditEvents(t, acme.ID, "") {
 		if strings.HasPrefix(ev.Action, "installkey.") {
 			got = append(got, ev.Action+" "+ev.Target)
 			if !strings.HasPrefix(ev.Actor, "apikey:") || ev.IP == "" {

@@ -326,7 +326,7 @@ func TestRuntimeTokens(t *testing.T) {
 
 	// Minting is audited with the key, the user and the services, never
 	// the token.
-	evs := auditEvents(t, s, acme.ID, "runtime.token.issue")
+	evs := s.MustAuditEvents(t, acme.ID, "runtime.token.issue")
 	if len(evs) != 4 {
 		t.Fatalf("runtime.token.issue events: got %d, want 4 (one per token minted)", len(evs))
 	}

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
@@ -18,32 +16,22 @@ import (
 
 const sessionPassword = "correct horse battery"
 
-// sessionBrowser is a cookie-keeping client signed in to the dashboard,
-// that calls the API as a script on the dashboard's pages does.
+// sessionBrowser is a browser signed in to the dashboard, that calls the
+// API as a script on the dashboard's pages does.
 type sessionBrowser struct {
+	*gatehousetest.Browser
 	t *testing.T
-	s *gatehousetest.Server
-	c *http.Client
 }
 
 // signedIn signs username in through the dashboard's sign-in form of
 // the tenant issuer base ("/t/acme"), as a browser does.
 func signedIn(t *testing.T, s *gatehousetest.Server, base, username string) *sessionBrowser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &sessionBrowser{t: t, s: s, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	b := &sessionBrowser{Browser: s.Browser(t), t: t}
 	form := url.Values{"username": {username}, "password": {sessionPassword}, "return": {base + "/dashboard"}}
-	resp, err := b.c.PostForm(s.URL+base+"/dashboard/signin", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	u, _ := url.Parse(s.URL)
-	if len(jar.Cookies(u)) == 0 {
-		t.Fatalf("signing %s in: got %d and no session cookie", username, resp.StatusCode)
+	p := b.Post(base+"/dashboard/signin", form)
+	if b.Cookie("gatehouse_session") == "" {
+		t.Fatalf("signing %s in: got %d and no session cookie", username, p.Status)
 	}
 	return b
 }
@@ -63,7 +51,7 @@ func (b *sessionBrowser) call(method, path string, body any, header http.Header)
 		raw, _ := json.Marshal(body)
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, b.s.URL+path, rd)
+	req, err := http.NewRequest(method, b.URL(path), rd)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -74,19 +62,14 @@ func (b *sessionBrowser) call(method, path string, body any, header http.Header)
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	p := b.Do(req)
 	var doc map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			b.t.Fatalf("%s %s: %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
+	if len(p.Body) > 0 {
+		if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
+			b.t.Fatalf("%s %s: %d, body is not JSON: %q", method, path, p.Status, p.Body)
 		}
 	}
-	return resp.StatusCode, doc
+	return p.Status, doc
 }
 
 func errorMessage(doc map[string]any) string {
@@ -136,14 +119,7 @@ func TestSessionAuthentication(t *testing.T) {
 		if doc["tenant_id"] != acme.ID {
 			t.Errorf("created in tenant %v, want acme's", doc["tenant_id"])
 		}
-		ctx := context.Background()
-		if err := s.App.Audit.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		evs, _, err := s.Store.ListAuditEvents(ctx, gatehouse.AuditFilter{TenantID: acme.ID, Action: "client.create", Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
+		evs := s.MustAuditEvents(t, acme.ID, "client.create")
 		if len(evs) != 1 || evs[0].Actor != "user:"+adm.ID || evs[0].Target != "client:"+id ||
 			evs[0].IP != "127.0.0.1" || evs[0].UserAgent != "session-test/1.0" {
 			t.Errorf("got client.create events %+v, want one by user:%s with the address and user agent", evs, adm.ID)
@@ -168,6 +144,8 @@ func TestSessionAuthentication(t *testing.T) {
 			}
 			return out
 		}
+		// A browser that never signed in.
+		nobody := &sessionBrowser{Browser: s.Browser(t), t: t}
 		tests := []struct {
 			name     string
 			b        *sessionBrowser
@@ -187,10 +165,10 @@ func TestSessionAuthentication(t *testing.T) {
 			{"an agent's session", bo, "GET", "/t/acme/api/v1/users", sameOrigin(s), 403, "forbidden"},
 			{"a session of another tenant", gus, "GET", "/t/acme/api/v1/clients", sameOrigin(s), 401, "unauthorized"},
 			{"another tenant's session on its issuer", ana, "GET", "/t/globex/api/v1/clients", sameOrigin(s), 401, "unauthorized"},
-			{"no session", &sessionBrowser{t: t, s: s, c: http.DefaultClient}, "GET", "/t/acme/api/v1/clients", sameOrigin(s), 401, "unauthorized"},
-			{"a cookie that cannot be a session", &sessionBrowser{t: t, s: s, c: http.DefaultClient}, "GET", "/t/acme/api/v1/clients",
+			{"no session", nobody, "GET", "/t/acme/api/v1/clients", sameOrigin(s), 401, "unauthorized"},
+			{"a cookie that cannot be a session", nobody, "GET", "/t/acme/api/v1/clients",
 				func() http.Header { h := sameOrigin(s); h.Set("Cookie", "gatehouse_session=forged"); return h }(), 401, "unauthorized"},
-			{"an unknown session", &sessionBrowser{t: t, s: s, c: http.DefaultClient}, "GET", "/t/acme/api/v1/clients",
+			{"an unknown session", nobody, "GET", "/t/acme/api/v1/clients",
 				func() http.Header {
 					h := sameOrigin(s)
 					h.Set("Cookie", "gatehouse_session="+strings.Repeat("A", 43))

@@ -119,7 +119,7 @@ func TestTenantSettings(t *testing.T) {
 	if won := countOf(codes, 200); won != 1 || countOf(codes, 412) != len(codes)-1 {
 		t.Errorf("concurrent PUTs: %v, want one 200 and the rest 412", codes)
 	}
-	if evs := auditEvents(t, s, acme.ID, "tenant.update"); len(evs) < 2 || !strings.Contains(evs[0].Details["fields"], "branding.primary_color") {
+	if evs := s.MustAuditEvents(t, acme.ID, "tenant.update"); len(evs) < 2 || !strings.Contains(evs[0].Details["fields"], "branding.primary_color") {
 		t.Errorf("tenant.update events: %+v", evs)
 	}
 }
@@ -207,10 +207,10 @@ func TestPlatformTenants(t *testing.T) {
 	}
 	// Both chains record the creation, naming the key.
 	adminID := apiKeyID(t, s, platform.ID, admin)
-	if evs := auditEvents(t, s, platform.ID, "platform.tenant.create"); len(evs) != 1 || evs[0].Actor != "apikey:"+adminID {
+	if evs := s.MustAuditEvents(t, platform.ID, "platform.tenant.create"); len(evs) != 1 || evs[0].Actor != "apikey:"+adminID {
 		t.Errorf("platform chain: %+v", evs)
 	}
-	if evs := auditEvents(t, s, created.str("id"), "tenant.create"); len(evs) != 1 || evs[0].Actor != "apikey:"+adminID {
+	if evs := s.MustAuditEvents(t, created.str("id"), "tenant.create"); len(evs) != 1 || evs[0].Actor != "apikey:"+adminID {
 		t.Errorf("new tenant's chain: %+v", evs)
 	}
 }

@@ -1,10 +1,7 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,40 +11,16 @@ import (
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
 )
 
-// apiCall sends one management API request and decodes the JSON answer.
+// apiCall sends one management API request to a path of s (see send)
+// and returns the status and the decoded answer; an answer that is not
+// JSON fails the test.
 func apiCall(t *testing.T, s *gatehousetest.Server, method, path, key string, body any, header http.Header) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	r := send(t, method, s.URL+path, key, body, header)
+	if len(r.raw) > 0 && r.doc == nil {
+		t.Fatalf("%s %s: %d, body is not JSON: %q", method, path, r.status, r.raw)
 	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var doc map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s %s: %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
-		}
-	}
-	return resp.StatusCode, doc
+	return r.status, r.doc
 }
 
 func mustKey(t *testing.T, s *gatehousetest.Server, tenantID string, scopes ...string) string {

@@ -202,7 +202,7 @@ func TestUsers(t *testing.T) {
 
 	// Every change is audited, with no password or link in it.
 	var actions []string
-	for _, ev := range auditEvents(t, s, acme.ID, "") {
+	for _, ev := range s.MustAuditEvents(t, acme.ID, "") {
 		if strings.HasPrefix(ev.Action, "user.") && strings.HasPrefix(ev.Actor, "apikey:") {
 			actions = append(actions, ev.Action)
 		}
@@ -218,7 +218,7 @@ func TestUsers(t *testing.T) {
 			t.Errorf("audit lacks %s: %v", want, actions)
 		}
 	}
-	dis := auditEvents(t, s, acme.ID, "user.disable")
+	dis := s.MustAuditEvents(t, acme.ID, "user.disable")
 	if len(dis) != 1 || dis[0].Details["sessions_ended"] != "1" || dis[0].Details["grants_revoked"] != "1" {
 		t.Errorf("user.disable: %+v", dis)
 	}

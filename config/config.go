@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,16 @@ type Config struct {
 	// TLS itself. GATEHOUSE_TLS_CERT_FILE, GATEHOUSE_TLS_KEY_FILE.
 	TLSCertFile string
 	TLSKeyFile  string
+	// AccessTokenAlg signs the JWT access tokens: ES256 (the default, the
+	// cheapest signature to make and to check), RS256 or EdDSA.
+	// GATEHOUSE_ACCESS_TOKEN_ALG.
+	AccessTokenAlg string
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// loopback host:port, apart from the public listener. Profiles show
+	// memory contents, secrets included, so any address that is not
+	// loopback is refused. Empty (the default) serves nothing.
+	// GATEHOUSE_DEBUG_ADDR.
+	DebugAddr string
 }
 
 // Default returns the configuration used when nothing is set: a
@@ -104,6 +115,7 @@ func Default() *Config {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxBodyBytes:      1 << 20,
+		AccessTokenAlg:    gatehouse.AlgES256,
 	}
 }
 
@@ -149,6 +161,8 @@ func (c *Config) normalize() {
 	c.Database = strings.TrimSpace(c.Database)
 	c.LogLevel = strings.ToLower(strings.TrimSpace(c.LogLevel))
 	c.LogFormat = strings.ToLower(strings.TrimSpace(c.LogFormat))
+	c.AccessTokenAlg = strings.TrimSpace(c.AccessTokenAlg)
+	c.DebugAddr = strings.TrimSpace(c.DebugAddr)
 }
 
 // Validate reports every invalid setting at once, joined with errors.Join.
@@ -212,6 +226,14 @@ func (c *Config) Validate() error {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		add(envTLSCertFile, "set both %s and %s, or neither", envTLSCertFile, envTLSKeyFile)
 	}
+	if !slices.Contains(gatehouse.SigningAlgorithms(), c.AccessTokenAlg) {
+		add(envAccessTokenAlg, "must be one of %s, got %q", strings.Join(gatehouse.SigningAlgorithms(), ", "), c.AccessTokenAlg)
+	}
+	if c.DebugAddr != "" {
+		if msg := CheckDebugAddr(c.DebugAddr); msg != "" {
+			add(envDebugAddr, "%s", msg)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -272,6 +294,29 @@ func checkAddr(s string) string {
 	}
 	if host != "" && strings.ContainsAny(host, " /") {
 		return "has an invalid host"
+	}
+	return ""
+}
+
+// CheckDebugAddr returns why addr cannot be the profiler's listen
+// address, or "": it must be host:port with a port, and the host a
+// loopback IP address (127.0.0.0/8, ::1) or localhost. An empty host
+// would listen on every interface, which is refused like any other
+// address that is not loopback.
+func CheckDebugAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "must be host:port on a loopback address, such as 127.0.0.1:6060"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "has an invalid port"
+	}
+	if host == "localhost" {
+		return ""
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" || !ip.Unmap().IsLoopback() {
+		return "must be a loopback address such as 127.0.0.1:6060: the profiler shows memory contents, secrets included"
 	}
 	return ""
 }

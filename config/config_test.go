@@ -80,6 +80,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"ReadHeaderTimeout", c.ReadHeaderTimeout, 10 * time.Second},
 		{"MaxBodyBytes", c.MaxBodyBytes, int64(1 << 20)},
 		{"TLS", c.TLS(), false},
+		{"AccessTokenAlg", c.AccessTokenAlg, "ES256"},
+		{"DebugAddr", c.DebugAddr, ""},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {
@@ -306,6 +308,12 @@ func TestValidateSettings(t *testing.T) {
 		{"body limit too large", func(c *config.Config) { c.MaxBodyBytes = 1 << 30 }, "GATEHOUSE_MAX_BODY_BYTES: must be between"},
 		{"issuer with trailing slash", func(c *config.Config) { c.Issuer = "https://login.example.com/" }, "GATEHOUSE_ISSUER: must not end with a slash"},
 		{"issuer missing", func(c *config.Config) { c.Issuer = "" }, "GATEHOUSE_ISSUER: is required"},
+		{"RS256 access tokens", func(c *config.Config) { c.AccessTokenAlg = "RS256" }, ""},
+		{"EdDSA access tokens", func(c *config.Config) { c.AccessTokenAlg = "EdDSA" }, ""},
+		{"HMAC access tokens", func(c *config.Config) { c.AccessTokenAlg = "HS256" }, `GATEHOUSE_ACCESS_TOKEN_ALG: must be one of RS256, ES256, EdDSA, got "HS256"`},
+		{"no access token algorithm", func(c *config.Config) { c.AccessTokenAlg = "" }, "GATEHOUSE_ACCESS_TOKEN_ALG: must be one of"},
+		{"profiler on loopback", func(c *config.Config) { c.DebugAddr = "127.0.0.1:6060" }, ""},
+		{"profiler on every interface", func(c *config.Config) { c.DebugAddr = ":6060" }, "GATEHOUSE_DEBUG_ADDR: must be a loopback address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,6 +332,56 @@ func TestValidateSettings(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), testKey) {
 				t.Errorf("Validate: the error %q contains the master key", err)
+			}
+		})
+	}
+}
+
+// TestDebugAddr holds the profiler to loopback addresses: a profile shows
+// memory contents, so it must never be reachable from another machine.
+func TestDebugAddr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:6060", true},
+		{"127.10.20.30:6060", true},
+		{"[::1]:6060", true},
+		{"localhost:6060", true},
+		{"127.0.0.1:0", true},
+		{"[::ffff:127.0.0.1]:6060", true},
+		{":6060", false},
+		{"0.0.0.0:6060", false},
+		{"[::]:6060", false},
+		{"10.0.0.1:6060", false},
+		{"192.168.1.10:6060", false},
+		{"[fe80::1%eth0]:6060", false},
+		{"example.com:6060", false},
+		{"localhost.example.com:6060", false},
+		{"127.0.0.1", false},
+		{"127.0.0.1:port", false},
+		{"127.0.0.1:70000", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			t.Parallel()
+			msg := config.CheckDebugAddr(tt.addr)
+			if got := msg == ""; got != tt.ok {
+				t.Fatalf("CheckDebugAddr(%q): got %q, want accepted=%v", tt.addr, msg, tt.ok)
+			}
+			c, err := config.Load(nil, env(map[string]string{"GATEHOUSE_DEBUG_ADDR": tt.addr}))
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Load: got %v, want nil", err)
+				}
+				if c.DebugAddr != tt.addr {
+					t.Errorf("DebugAddr: got %q, want %q", c.DebugAddr, tt.addr)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_DEBUG_ADDR") {
+				t.Fatalf("Load: got %v, want a GATEHOUSE_DEBUG_ADDR error", err)
 			}
 		})
 	}

@@ -35,6 +35,8 @@ const (
 	envMaxBodyBytes      = "GATEHOUSE_MAX_BODY_BYTES"
 	envTLSCertFile       = "GATEHOUSE_TLS_CERT_FILE"
 	envTLSKeyFile        = "GATEHOUSE_TLS_KEY_FILE"
+	envAccessTokenAlg    = "GATEHOUSE_ACCESS_TOKEN_ALG"
+	envDebugAddr         = "GATEHOUSE_DEBUG_ADDR"
 )
 
 // maxConfigFileSize bounds the configuration file; a real one is a few
@@ -132,6 +134,10 @@ var settings = []setting{
 		func(c *Config) *string { return &c.TLSCertFile }),
 	str("tls_key_file", envTLSKeyFile, "the PEM private key of tls-cert-file",
 		func(c *Config) *string { return &c.TLSKeyFile }),
+	str("access_token_alg", envAccessTokenAlg, "the signature algorithm of access tokens: ES256, RS256 or EdDSA",
+		func(c *Config) *string { return &c.AccessTokenAlg }),
+	str("debug_addr", envDebugAddr, "a loopback host:port to serve the Go profiler (net/http/pprof) on; empty: off",
+		func(c *Config) *string { return &c.DebugAddr }),
 }
 
 func str(key, env, usage string, field func(*Config) *string) setting {

@@ -23,35 +23,35 @@ func TestAccess(t *testing.T) {
 	t.Run("signed out on the platform issuer", func(t *testing.T) {
 		t.Parallel()
 		b := newBrowser(t, s)
-		p := b.get("/dashboard/users?cursor=")
-		if p.url.Path != "/dashboard/signin" || p.url.Query().Get("return") != "/dashboard/users?cursor=" {
-			t.Errorf("got %s, want the sign-in page returning to /dashboard/users?cursor=", p.url)
+		p := b.Get("/dashboard/users?cursor=")
+		if p.URL.Path != "/dashboard/signin" || p.URL.Query().Get("return") != "/dashboard/users?cursor=" {
+			t.Errorf("got %s, want the sign-in page returning to /dashboard/users?cursor=", p.URL)
 		}
-		if !strings.Contains(p.body, `name="organization" type="text"`) {
-			t.Fatalf("got no organization question on the platform issuer:\n%s", p.body)
+		if !strings.Contains(p.Body, `name="organization" type="text"`) {
+			t.Fatalf("got no organization question on the platform issuer:\n%s", p.Body)
 		}
-		p = b.submit(p, "/dashboard/signin", url.Values{"organization": {"nope"}})
-		if !strings.Contains(p.body, "There is no active organization with that name.") {
-			t.Errorf("unknown organization: got no error:\n%s", p.body)
+		p = b.Submit(p, "/dashboard/signin", url.Values{"organization": {"nope"}})
+		if !strings.Contains(p.Body, "There is no active organization with that name.") {
+			t.Errorf("unknown organization: got no error:\n%s", p.Body)
 		}
-		p = b.submit(p, "/dashboard/signin", url.Values{"organization": {"acme"}})
-		if f := p.form(t, "/dashboard/signin"); f.fields.Get("organization") != "acme" || f.fields.Get("return") != "/dashboard/users?cursor=" {
-			t.Fatalf("got sign-in form fields %v, want the organization and the return path", f.fields)
+		p = b.Submit(p, "/dashboard/signin", url.Values{"organization": {"acme"}})
+		if f := p.Form(t, "/dashboard/signin"); f.Fields.Get("organization") != "acme" || f.Fields.Get("return") != "/dashboard/users?cursor=" {
+			t.Fatalf("got sign-in form fields %v, want the organization and the return path", f.Fields)
 		}
-		q := b.submit(p, "/dashboard/signin", url.Values{"username": {acme.admin.Username}, "password": {"wrong password"}})
-		if !strings.Contains(q.body, "The username or password is incorrect.") {
-			t.Errorf("wrong password: got %d, want the generic error:\n%s", q.status, q.body)
+		q := b.Submit(p, "/dashboard/signin", url.Values{"username": {acme.admin.Username}, "password": {"wrong password"}})
+		if !strings.Contains(q.Body, "The username or password is incorrect.") {
+			t.Errorf("wrong password: got %d, want the generic error:\n%s", q.Status, q.Body)
 		}
-		p = b.submit(q, "/dashboard/signin", url.Values{"username": {acme.admin.Username}, "password": {password}})
-		if p.status != http.StatusOK || p.url.Path != "/dashboard/users" {
-			t.Fatalf("after signing in: got %d at %s, want the users page", p.status, p.url)
+		p = b.Submit(q, "/dashboard/signin", url.Values{"username": {acme.admin.Username}, "password": {password}})
+		if p.Status != http.StatusOK || p.URL.Path != "/dashboard/users" {
+			t.Fatalf("after signing in: got %d at %s, want the users page", p.Status, p.URL)
 		}
 		for _, want := range []string{"Tenant acme", acme.owner.Username, `aria-current="page">Users`} {
-			if !strings.Contains(p.body, want) {
+			if !strings.Contains(p.Body, want) {
 				t.Errorf("users page lacks %q", want)
 			}
 		}
-		if strings.Contains(p.body, globex.owner.Username) {
+		if strings.Contains(p.Body, globex.owner.Username) {
 			t.Error("the users page of acme lists a user of globex")
 		}
 	})
@@ -60,11 +60,11 @@ func TestAccess(t *testing.T) {
 		t.Parallel()
 		b := newBrowser(t, s)
 		p := b.signIn("/t/acme/dashboard", "", acme.owner.Username)
-		if p.status != http.StatusOK || p.url.Path != "/t/acme/dashboard/clients" {
-			t.Fatalf("got %d at %s, want the tenant's apps page", p.status, p.url)
+		if p.Status != http.StatusOK || p.URL.Path != "/t/acme/dashboard/clients" {
+			t.Fatalf("got %d at %s, want the tenant's apps page", p.Status, p.URL)
 		}
-		if !strings.Contains(p.body, `href="/t/acme/dashboard/clients/`+secret.ID+`"`) {
-			t.Errorf("the apps page does not link the app under the tenant issuer:\n%s", p.body)
+		if !strings.Contains(p.Body, `href="/t/acme/dashboard/clients/`+secret.ID+`"`) {
+			t.Errorf("the apps page does not link the app under the tenant issuer:\n%s", p.Body)
 		}
 	})
 
@@ -72,14 +72,14 @@ func TestAccess(t *testing.T) {
 		t.Parallel()
 		b := newBrowser(t, s)
 		p := b.signIn("/t/acme/dashboard/clients", "", acme.agent.Username)
-		if p.status != http.StatusForbidden || !strings.Contains(p.body, "is for its owners and admins") {
-			t.Errorf("agent: got %d, want 403 with an explanation:\n%s", p.status, p.body)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "is for its owners and admins") {
+			t.Errorf("agent: got %d, want 403 with an explanation:\n%s", p.Status, p.Body)
 		}
-		if strings.Contains(p.body, secret.Name) || strings.Contains(p.body, `class="dash-nav"`) {
+		if strings.Contains(p.Body, secret.Name) || strings.Contains(p.Body, `class="dash-nav"`) {
 			t.Error("the agent's 403 page shows the dashboard")
 		}
-		if q := b.post("/t/acme/dashboard/clients", url.Values{"name": {"x"}}); q.status != http.StatusForbidden {
-			t.Errorf("agent posting a client: got %d, want 403", q.status)
+		if q := b.Post("/t/acme/dashboard/clients", url.Values{"name": {"x"}}); q.Status != http.StatusForbidden {
+			t.Errorf("agent posting a client: got %d, want 403", q.Status)
 		}
 	})
 
@@ -87,25 +87,25 @@ func TestAccess(t *testing.T) {
 		t.Parallel()
 		b := newBrowser(t, s)
 		p := b.signIn("/dashboard", "globex", globex.admin.Username)
-		if p.url.Path != "/dashboard/clients" || strings.Contains(p.body, secret.Name) {
-			t.Fatalf("globex's admin: got %s, want globex's own apps only", p.url)
+		if p.URL.Path != "/dashboard/clients" || strings.Contains(p.Body, secret.Name) {
+			t.Fatalf("globex's admin: got %s, want globex's own apps only", p.URL)
 		}
 		for _, path := range []string{"/dashboard/clients/" + secret.ID, "/dashboard/clients/" + secret.ID + "/edit"} {
-			if q := b.get(path); q.status != http.StatusNotFound || strings.Contains(q.body, secret.ClientID) {
-				t.Errorf("GET %s of another tenant's app: got %d, want 404 without its data", path, q.status)
+			if q := b.Get(path); q.Status != http.StatusNotFound || strings.Contains(q.Body, secret.ClientID) {
+				t.Errorf("GET %s of another tenant's app: got %d, want 404 without its data", path, q.Status)
 			}
 		}
-		if q := b.post("/dashboard/clients/"+secret.ID+"/delete", url.Values{"confirm": {"yes"}}); q.status != http.StatusNotFound {
-			t.Errorf("deleting another tenant's app: got %d, want 404", q.status)
+		if q := b.Post("/dashboard/clients/"+secret.ID+"/delete", url.Values{"confirm": {"yes"}}); q.Status != http.StatusNotFound {
+			t.Errorf("deleting another tenant's app: got %d, want 404", q.Status)
 		}
 		if _, err := s.App.Admin.Client(t.Context(), acme.tenant.ID, secret.ID); err != nil {
 			t.Errorf("acme's app after globex's admin tried to delete it: %v", err)
 		}
 		// On acme's own issuer, globex's session counts for nothing: the
 		// sign-in form of acme is shown.
-		q := b.get("/t/acme/dashboard/clients")
-		if q.url.Path != "/t/acme/dashboard/signin" || strings.Contains(q.body, secret.Name) {
-			t.Errorf("globex's admin on acme's issuer: got %s, want acme's sign-in", q.url)
+		q := b.Get("/t/acme/dashboard/clients")
+		if q.URL.Path != "/t/acme/dashboard/signin" || strings.Contains(q.Body, secret.Name) {
+			t.Errorf("globex's admin on acme's issuer: got %s, want acme's sign-in", q.URL)
 		}
 	})
 
@@ -113,8 +113,8 @@ func TestAccess(t *testing.T) {
 		t.Parallel()
 		for _, ret := range []string{"https://evil.example/x", "//evil.example/x", "/account", "/dashboard/../account", "/dashboardx", `/dashboard\evil`} {
 			b := newBrowser(t, s)
-			p := b.get("/t/acme/dashboard/signin?" + url.Values{"return": {ret}}.Encode())
-			if got := p.form(t, "/dashboard/signin").fields.Get("return"); got != "/t/acme/dashboard" {
+			p := b.Get("/t/acme/dashboard/signin?" + url.Values{"return": {ret}}.Encode())
+			if got := p.Form(t, "/dashboard/signin").Fields.Get("return"); got != "/t/acme/dashboard" {
 				t.Errorf("return %q: the form carries %q, want /t/acme/dashboard", ret, got)
 			}
 		}
@@ -142,8 +142,8 @@ func TestBadAddresses(t *testing.T) {
 		{"/t/acme/dashboard/nothing", http.StatusNotFound},
 	}
 	for _, tc := range tests {
-		if p := b.get(tc.path); p.status != tc.want {
-			t.Errorf("GET %s: got %d, want %d", tc.path, p.status, tc.want)
+		if p := b.Get(tc.path); p.Status != tc.want {
+			t.Errorf("GET %s: got %d, want %d", tc.path, p.Status, tc.want)
 		}
 	}
 	if strings.Contains(s.Log.String(), `"level":"ERROR"`) {

@@ -489,11 +489,7 @@ func (d *Dashboard) serveRotateSecret(w http.ResponseWriter, r *http.Request, s 
 }
 
 func (d *Dashboard) serveDeleteCredential(w http.ResponseWriter, r *http.Request, s *session) {
-	c, ok := d.client(w, r, s)
-	if !ok {
-		return
-	}
-	cred, ok := d.credential(w, r, s, c)
+	c, cred, ok := d.credential(w, r, s)
 	if !ok {
 		return
 	}

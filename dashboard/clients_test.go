@@ -21,12 +21,12 @@ func TestCreateClient(t *testing.T) {
 	s := gatehousetest.MustRunServer(t)
 	fx := newFixture(t, s, "acme")
 	b := newBrowser(t, s)
-	b.header.Set("User-Agent", "dashboard-test/1.0")
+	b.Header.Set("User-Agent", "dashboard-test/1.0")
 	b.signIn("/t/acme/dashboard", "", fx.admin.Username)
 
-	p := b.get("/t/acme/dashboard/clients/new")
-	if p.status != http.StatusOK {
-		t.Fatalf("new client form: got %d", p.status)
+	p := b.Get("/t/acme/dashboard/clients/new")
+	if p.Status != http.StatusOK {
+		t.Fatalf("new client form: got %d", p.Status)
 	}
 	for _, want := range []string{
 		`<input id="scope-openid" name="scopes" type="checkbox" value="openid" checked`,
@@ -34,7 +34,7 @@ func TestCreateClient(t *testing.T) {
 		`<span class="badge">Planned</span>`,
 		`<option value="RS256" selected>`,
 	} {
-		if !strings.Contains(p.body, want) {
+		if !strings.Contains(p.Body, want) {
 			t.Errorf("the form lacks %s", want)
 		}
 	}
@@ -81,21 +81,21 @@ func TestCreateClient(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := b.post("/t/acme/dashboard/clients", tc.form)
-			if p.status != tc.status {
-				t.Errorf("got status %d, want %d", p.status, tc.status)
+			p := b.Post("/t/acme/dashboard/clients", tc.form)
+			if p.Status != tc.status {
+				t.Errorf("got status %d, want %d", p.Status, tc.status)
 			}
-			if got := p.fieldError(tc.field); !strings.Contains(got, tc.want) {
+			if got := fieldError(p, tc.field); !strings.Contains(got, tc.want) {
 				t.Errorf("got problems %q next to %s, want %q", got, tc.field, tc.want)
 			}
-			if !strings.Contains(p.body, `id="form-error"`) {
+			if !strings.Contains(p.Body, `id="form-error"`) {
 				t.Error("no summary above the form")
 			}
 			// The form comes back as typed.
-			if got := p.value(t, "name"); got != tc.form.Get("name") {
+			if got := p.Value(t, "name"); got != tc.form.Get("name") {
 				t.Errorf("name field holds %q, want %q as typed", got, tc.form.Get("name"))
 			}
-			if ta := escape(tc.form.Get("redirect_uris")); !strings.Contains(p.body, ta) {
+			if ta := escape(tc.form.Get("redirect_uris")); !strings.Contains(p.Body, ta) {
 				t.Errorf("the redirect URIs are not kept as typed (%q)", tc.form.Get("redirect_uris"))
 			}
 		})
@@ -105,15 +105,15 @@ func TestCreateClient(t *testing.T) {
 		t.Fatalf("invalid forms registered %d clients", len(clients))
 	}
 
-	p = b.post("/t/acme/dashboard/clients", valid)
-	if p.status != http.StatusOK {
-		t.Fatalf("register: got %d:\n%s", p.status, p.body)
+	p = b.Post("/t/acme/dashboard/clients", valid)
+	if p.Status != http.StatusOK {
+		t.Fatalf("register: got %d:\n%s", p.Status, p.Body)
 	}
-	clientID, secret := p.value(t, "client-id"), p.value(t, "client-secret")
+	clientID, secret := p.Value(t, "client-id"), p.Value(t, "client-secret")
 	if !strings.HasPrefix(clientID, gatehouse.PrefixClientID) || !strings.HasPrefix(secret, gatehouse.PrefixClientSecret) {
 		t.Fatalf("got client ID %q and secret %q, want generated values", clientID, secret)
 	}
-	if got := p.value(t, "setup-issuer"); got != s.URL+"/t/acme" {
+	if got := p.Value(t, "setup-issuer"); got != s.URL+"/t/acme" {
 		t.Errorf("issuer on the created page: got %q, want the tenant issuer", got)
 	}
 	c, err := s.App.Admin.Client(t.Context(), fx.tenant.ID, clientID)
@@ -126,8 +126,8 @@ func TestCreateClient(t *testing.T) {
 	}
 
 	// The app's page: setup fields, never the secret.
-	page := b.get("/t/acme/dashboard/clients/" + c.ID)
-	if strings.Contains(page.body, secret) {
+	page := b.Get("/t/acme/dashboard/clients/" + c.ID)
+	if strings.Contains(page.Body, secret) {
 		t.Fatal("the app's page shows the secret again")
 	}
 	iss := s.URL + "/t/acme"
@@ -142,24 +142,24 @@ func TestCreateClient(t *testing.T) {
 		"setup-logout":    iss + "/oauth/logout",
 		"setup-scopes":    "openid profile email",
 	} {
-		if got := page.value(t, id); got != want {
+		if got := page.Value(t, id); got != want {
 			t.Errorf("setup field %s: got %q, want %q", id, got, want)
 		}
 	}
-	if !strings.Contains(page.body, "Secret ending in <code>"+c.Credentials[0].SecretHint+"</code>") {
+	if !strings.Contains(page.Body, "Secret ending in <code>"+c.Credentials[0].SecretHint+"</code>") {
 		t.Error("the app's page does not show the secret's hint")
 	}
 	// Every copy button is bound to its field and hidden until the script
 	// shows it.
-	if n := strings.Count(page.body, `data-copy="setup-`); n != 9 || strings.Count(page.body, "hidden>Copy") != n {
+	if n := strings.Count(page.Body, `data-copy="setup-`); n != 9 || strings.Count(page.Body, "hidden>Copy") != n {
 		t.Errorf("got %d copy buttons, want 9, each hidden without script", n)
 	}
 	// The same values on the platform issuer's dashboard page.
-	if got := b.get("/dashboard/clients/" + c.ID); got.status != http.StatusOK || got.value(t, "setup-issuer") != iss {
-		t.Errorf("the platform's page of the app: got %d, want the tenant issuer in the setup fields", got.status)
+	if got := b.Get("/dashboard/clients/" + c.ID); got.Status != http.StatusOK || got.Value(t, "setup-issuer") != iss {
+		t.Errorf("the platform's page of the app: got %d, want the tenant issuer in the setup fields", got.Status)
 	}
 
-	evs := auditEvents(t, s, fx.tenant.ID, "client.create")
+	evs := s.MustAuditEvents(t, fx.tenant.ID, "client.create")
 	if len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID || evs[0].IP != "127.0.0.1" ||
 		evs[0].UserAgent != "dashboard-test/1.0" || evs[0].Details["client_id"] != clientID {
 		t.Errorf("got client.create events %+v, want one naming the admin, the address and the browser", evs)
@@ -196,52 +196,52 @@ func TestClientPages(t *testing.T) {
 	actor := "user:" + fx.owner.ID
 
 	t.Run("edit", func(t *testing.T) {
-		p := b.get(self + "/edit")
-		if p.value(t, "name") != "Acme CRM" || !strings.Contains(p.body, ">https://crm.acme.example/cb</textarea>") {
-			t.Fatalf("edit form is not filled with the app's values:\n%s", p.body)
+		p := b.Get(self + "/edit")
+		if p.Value(t, "name") != "Acme CRM" || !strings.Contains(p.Body, ">https://crm.acme.example/cb</textarea>") {
+			t.Fatalf("edit form is not filled with the app's values:\n%s", p.Body)
 		}
-		if strings.Contains(p.body, `name="type"`) {
+		if strings.Contains(p.Body, `name="type"`) {
 			t.Error("the edit form lets the type change")
 		}
-		bad := b.submit(p, self, url.Values{"name": {"Acme CRM 2"}, "redirect_uris": {"ftp://x"}, "scopes": {"openid"},
+		bad := b.Submit(p, self, url.Values{"name": {"Acme CRM 2"}, "redirect_uris": {"ftp://x"}, "scopes": {"openid"},
 			"id_token_alg": {"ES256"}})
-		if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.fieldError("redirect-uris"), "ftp://x must use https") {
-			t.Errorf("bad edit: got %d, problems %q", bad.status, bad.fieldError("redirect-uris"))
+		if bad.Status != http.StatusUnprocessableEntity || !strings.Contains(fieldError(bad, "redirect-uris"), "ftp://x must use https") {
+			t.Errorf("bad edit: got %d, problems %q", bad.Status, fieldError(bad, "redirect-uris"))
 		}
-		ok := b.submit(p, self, url.Values{"name": {"Acme CRM 2"}, "redirect_uris": {"https://crm.acme.example/cb\nhttps://crm.acme.example/cb2"},
+		ok := b.Submit(p, self, url.Values{"name": {"Acme CRM 2"}, "redirect_uris": {"https://crm.acme.example/cb\nhttps://crm.acme.example/cb2"},
 			"scopes": {"openid", "profile"}, "id_token_alg": {"ES256"}, "first_party": {"yes"}})
-		if ok.url.Path != self || !strings.Contains(ok.body, "The app&#39;s settings are saved.") {
-			t.Fatalf("edit: got %d at %s, want the app's page with a notice", ok.status, ok.url)
+		if ok.URL.Path != self || !strings.Contains(ok.Body, "The app&#39;s settings are saved.") {
+			t.Fatalf("edit: got %d at %s, want the app's page with a notice", ok.Status, ok.URL)
 		}
 		c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID)
 		if c.Name != "Acme CRM 2" || len(c.RedirectURIs) != 2 || c.IDTokenAlg != "ES256" || !c.FirstParty || c.HasScope("email") {
 			t.Errorf("after the edit: %+v", c)
 		}
 		// The form of before is stale now: its revision no longer matches.
-		stale := b.submit(p, self, url.Values{"name": {"Overwrite"}, "redirect_uris": {"https://crm.acme.example/cb"},
+		stale := b.Submit(p, self, url.Values{"name": {"Overwrite"}, "redirect_uris": {"https://crm.acme.example/cb"},
 			"scopes": {"openid"}, "id_token_alg": {"RS256"}})
-		if stale.status != http.StatusConflict || !strings.Contains(stale.body, "Someone changed this since you opened the page") {
-			t.Errorf("stale edit: got %d, want 409 with an explanation", stale.status)
+		if stale.Status != http.StatusConflict || !strings.Contains(stale.Body, "Someone changed this since you opened the page") {
+			t.Errorf("stale edit: got %d, want 409 with an explanation", stale.Status)
 		}
-		if stale.value(t, "name") != "Acme CRM 2" {
-			t.Errorf("stale edit: the form holds %q, want the current name", stale.value(t, "name"))
+		if stale.Value(t, "name") != "Acme CRM 2" {
+			t.Errorf("stale edit: the form holds %q, want the current name", stale.Value(t, "name"))
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "client.update"); len(evs) != 1 || evs[0].Actor != actor {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "client.update"); len(evs) != 1 || evs[0].Actor != actor {
 			t.Errorf("got client.update events %+v, want one by the owner", evs)
 		}
 	})
 
 	t.Run("rotate", func(t *testing.T) {
-		p := b.get(self)
-		confirm := b.submit(p, self+"/rotate", nil)
-		if confirm.status != http.StatusOK || !strings.Contains(confirm.body, `name="grace" type="radio" value="86400" checked`) {
-			t.Fatalf("rotate: got %d, want a confirmation page with the grace choice:\n%s", confirm.status, confirm.body)
+		p := b.Get(self)
+		confirm := b.Submit(p, self+"/rotate", nil)
+		if confirm.Status != http.StatusOK || !strings.Contains(confirm.Body, `name="grace" type="radio" value="86400" checked`) {
+			t.Fatalf("rotate: got %d, want a confirmation page with the grace choice:\n%s", confirm.Status, confirm.Body)
 		}
 		if c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); len(c.Credentials) != 1 {
 			t.Fatal("the confirmation page rotated already")
 		}
-		done := b.submit(confirm, self+"/rotate", url.Values{"grace": {"3600"}})
-		newID, newSecret := done.value(t, "client-id"), done.value(t, "client-secret")
+		done := b.Submit(confirm, self+"/rotate", url.Values{"grace": {"3600"}})
+		newID, newSecret := done.Value(t, "client-id"), done.Value(t, "client-secret")
 		if newID == app.ClientID || !strings.HasPrefix(newSecret, gatehouse.PrefixClientSecret) {
 			t.Fatalf("rotate: got %q and a secret %q, want a new credential", newID, newSecret)
 		}
@@ -250,11 +250,11 @@ func TestClientPages(t *testing.T) {
 		if want := s.Clock.Now().Add(time.Hour); len(c.Credentials) != 2 || !old.ExpiresAt.Equal(want) {
 			t.Errorf("after rotating with an hour's grace: %d credentials, old expires %v, want 2 and %v", len(c.Credentials), old.ExpiresAt, want)
 		}
-		page := b.get(self)
-		if strings.Contains(page.body, newSecret) || page.value(t, "setup-client-id") != newID {
+		page := b.Get(self)
+		if strings.Contains(page.Body, newSecret) || page.Value(t, "setup-client-id") != newID {
 			t.Error("the app's page shows the new secret, or not the new client ID")
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "client.secret.rotate"); len(evs) != 1 || evs[0].Actor != actor {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "client.secret.rotate"); len(evs) != 1 || evs[0].Actor != actor {
 			t.Errorf("got rotate events %+v, want one by the owner", evs)
 		}
 
@@ -266,15 +266,15 @@ func TestClientPages(t *testing.T) {
 			}
 		}
 		suffix := "/credentials/" + oldID + "/delete"
-		confirm = b.submit(page, suffix, nil)
-		if !strings.Contains(confirm.body, "Delete credential") {
-			t.Fatalf("credential delete: got no confirmation:\n%s", confirm.body)
+		confirm = b.Submit(page, suffix, nil)
+		if !strings.Contains(confirm.Body, "Delete credential") {
+			t.Fatalf("credential delete: got no confirmation:\n%s", confirm.Body)
 		}
-		gone := b.submit(confirm, suffix, nil)
-		if !strings.Contains(gone.body, "The credential is deleted.") {
-			t.Errorf("credential delete: got %d at %s", gone.status, gone.url)
+		gone := b.Submit(confirm, suffix, nil)
+		if !strings.Contains(gone.Body, "The credential is deleted.") {
+			t.Errorf("credential delete: got %d at %s", gone.Status, gone.URL)
 		}
-		if strings.Contains(gone.body, "/delete\"><button type=\"submit\" class=\"danger small\"") {
+		if strings.Contains(gone.Body, "/delete\"><button type=\"submit\" class=\"danger small\"") {
 			t.Error("the last credential can still be deleted")
 		}
 		if c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); len(c.Credentials) != 1 || c.Credentials[0].ClientID != newID {
@@ -283,26 +283,26 @@ func TestClientPages(t *testing.T) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		p := b.get(self)
-		confirm := b.submit(p, self+"/delete", nil)
-		if !strings.Contains(confirm.body, "This cannot be undone.") || confirm.form(t, self+"/delete").fields.Get("confirm") != "yes" {
-			t.Fatalf("delete: got no confirmation page:\n%s", confirm.body)
+		p := b.Get(self)
+		confirm := b.Submit(p, self+"/delete", nil)
+		if !strings.Contains(confirm.Body, "This cannot be undone.") || confirm.Form(t, self+"/delete").Fields.Get("confirm") != "yes" {
+			t.Fatalf("delete: got no confirmation page:\n%s", confirm.Body)
 		}
 		if _, err := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); err != nil {
 			t.Fatal("the confirmation page deleted the app already")
 		}
-		gone := b.submit(confirm, self+"/delete", nil)
-		if gone.url.Path != "/dashboard/clients" || !strings.Contains(gone.body, "The app is deleted.") {
-			t.Errorf("delete: got %d at %s, want the list with a notice", gone.status, gone.url)
+		gone := b.Submit(confirm, self+"/delete", nil)
+		if gone.URL.Path != "/dashboard/clients" || !strings.Contains(gone.Body, "The app is deleted.") {
+			t.Errorf("delete: got %d at %s, want the list with a notice", gone.Status, gone.URL)
 		}
 		if _, err := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); !gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
 			t.Errorf("after deleting: got %v, want not found", err)
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "client.delete"); len(evs) != 1 || evs[0].Actor != actor {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "client.delete"); len(evs) != 1 || evs[0].Actor != actor {
 			t.Errorf("got client.delete events %+v, want one by the owner", evs)
 		}
-		if p := b.get(self); p.status != http.StatusNotFound {
-			t.Errorf("the deleted app's page: got %d, want 404", p.status)
+		if p := b.Get(self); p.Status != http.StatusNotFound {
+			t.Errorf("the deleted app's page: got %d, want 404", p.Status)
 		}
 	})
 }
@@ -346,8 +346,8 @@ func TestCrossSitePost(t *testing.T) {
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
 			}
-			if p := b.do(req); p.status != http.StatusForbidden {
-				t.Errorf("got %d, want 403", p.status)
+			if p := b.Do(req); p.Status != http.StatusForbidden {
+				t.Errorf("got %d, want 403", p.Status)
 			}
 		})
 	}
@@ -373,25 +373,25 @@ func TestDashboardHeaders(t *testing.T) {
 	fx := newFixture(t, s, "acme")
 	b := newBrowser(t, s)
 	p := b.signIn("/dashboard", "acme", fx.admin.Username)
-	csp := p.header.Get("Content-Security-Policy")
+	csp := p.Header.Get("Content-Security-Policy")
 	m := regexp.MustCompile(`^default-src 'none'; style-src 'self' 'nonce-([A-Za-z0-9_-]+)'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'; script-src 'nonce-([A-Za-z0-9_-]+)'$`).FindStringSubmatch(csp)
 	if m == nil || m[1] != m[2] {
 		t.Fatalf("got CSP %q, want the page policy with the script nonce", csp)
 	}
-	sm := regexp.MustCompile(`<script src="(/static/dashboard\.[0-9a-f]+\.js)" nonce="` + m[1] + `" defer></script>`).FindStringSubmatch(p.body)
-	if sm == nil || strings.Count(p.body, "<script") != 1 {
-		t.Fatalf("the page does not load exactly its one script with the nonce:\n%s", p.body)
+	sm := regexp.MustCompile(`<script src="(/static/dashboard\.[0-9a-f]+\.js)" nonce="` + m[1] + `" defer></script>`).FindStringSubmatch(p.Body)
+	if sm == nil || strings.Count(p.Body, "<script") != 1 {
+		t.Fatalf("the page does not load exactly its one script with the nonce:\n%s", p.Body)
 	}
-	if js := b.get(sm[1]); js.status != http.StatusOK || !strings.HasPrefix(js.header.Get("Content-Type"), "text/javascript") {
-		t.Errorf("the script: got %d %s", js.status, js.header.Get("Content-Type"))
+	if js := b.Get(sm[1]); js.Status != http.StatusOK || !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("the script: got %d %s", js.Status, js.Header.Get("Content-Type"))
 	}
 	for k, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
-		if got := p.header.Get(k); got != want {
+		if got := p.Header.Get(k); got != want {
 			t.Errorf("got %s %q, want %q", k, got, want)
 		}
 	}
 	// The sign-in pages run no script at all.
-	if q := newBrowser(t, s).get("/dashboard"); strings.Contains(q.header.Get("Content-Security-Policy"), "script-src") {
-		t.Errorf("the sign-in page allows scripts: %q", q.header.Get("Content-Security-Policy"))
+	if q := newBrowser(t, s).Get("/dashboard"); strings.Contains(q.Header.Get("Content-Security-Policy"), "script-src") {
+		t.Errorf("the sign-in page allows scripts: %q", q.Header.Get("Content-Security-Policy"))
 	}
 }

@@ -58,16 +58,20 @@ func readExpiry(r *http.Request, now time.Time, allowNow bool) (choice string, a
 	return choice, time.Time{}, "Give a time such as 2026-11-05T09:30, in UTC."
 }
 
-// credential finds the credential of c named by the path, answering 404
-// itself.
-func (d *Dashboard) credential(w http.ResponseWriter, r *http.Request, s *session, c *gatehouse.Client) (*gatehouse.ClientCredential, bool) {
+// credential reads the client named by the path and finds its credential
+// the path names, answering 404 itself.
+func (d *Dashboard) credential(w http.ResponseWriter, r *http.Request, s *session) (*gatehouse.Client, *gatehouse.ClientCredential, bool) {
+	c, ok := d.client(w, r, s)
+	if !ok {
+		return nil, nil, false
+	}
 	for i := range c.Credentials {
 		if c.Credentials[i].ID == r.PathValue("credential") {
-			return &c.Credentials[i], true
+			return c, &c.Credentials[i], true
 		}
 	}
 	d.fail(w, r, s, errNotFound)
-	return nil, false
+	return nil, nil, false
 }
 
 // newCredentialForm is the form that adds a credential to c.
@@ -149,11 +153,7 @@ func expiryForm(s *session, c *gatehouse.Client, cred *gatehouse.ClientCredentia
 }
 
 func (d *Dashboard) serveCredentialExpiry(w http.ResponseWriter, r *http.Request, s *session) {
-	c, ok := d.client(w, r, s)
-	if !ok {
-		return
-	}
-	cred, ok := d.credential(w, r, s, c)
+	c, cred, ok := d.credential(w, r, s)
 	if !ok {
 		return
 	}
@@ -164,11 +164,7 @@ func (d *Dashboard) serveCredentialExpiry(w http.ResponseWriter, r *http.Request
 // credential stops working; now stops the app's use of it at once, so it
 // asks first.
 func (d *Dashboard) serveSetCredentialExpiry(w http.ResponseWriter, r *http.Request, s *session) {
-	c, ok := d.client(w, r, s)
-	if !ok {
-		return
-	}
-	cred, ok := d.credential(w, r, s, c)
+	c, cred, ok := d.credential(w, r, s)
 	if !ok {
 		return
 	}

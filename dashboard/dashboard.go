@@ -214,7 +214,7 @@ func (d *Dashboard) page(section string, h func(w http.ResponseWriter, r *http.R
 		iss, ok := gatehouse.IssuerFrom(r.Context())
 		if !ok || iss.URL == "" {
 			d.log.ErrorContext(r.Context(), "no issuer in the request context; is the dashboard mounted behind the server?")
-			d.fail(w, r, nil, errInternal)
+			d.fail(w, r, nil, web.InternalError())
 			return
 		}
 		base := issuerBase(r)
@@ -396,43 +396,28 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, s
 	}
 }
 
-// pageError is a failure shown on a page: a fixed, safe title and
-// message and the status to answer with.
-type pageError struct {
-	status  int
-	title   string
-	message string
-}
-
-func (e *pageError) Error() string { return e.message }
-
-// The pages' fixed failures.
+// The dashboard's own fixed failures; web builds the ones every page
+// shares (web.InternalError, web.UnavailableError).
 var (
-	errInternal = &pageError{http.StatusInternalServerError, "Something went wrong",
-		"Something went wrong on our side. Please try again in a moment."}
-	errUnavailable = &pageError{http.StatusServiceUnavailable, "Please try again",
-		"The service is busy right now. Please try again in a moment."}
-	errBadRequest = &pageError{http.StatusBadRequest, "Something is wrong with this request",
-		"This request could not be read. Go back and try again."}
-	errNotFound = &pageError{http.StatusNotFound, "Not found",
-		"There is no such page in this dashboard. It may have been deleted."}
+	errBadRequest = &web.PageError{Status: http.StatusBadRequest, Title: "Something is wrong with this request",
+		Message: "This request could not be read. Go back and try again."}
+	errNotFound = &web.PageError{Status: http.StatusNotFound, Title: "Not found",
+		Message: "There is no such page in this dashboard. It may have been deleted."}
 )
 
 // fail shows a failure: in the dashboard's frame when the user is known
 // to be one of its admins, otherwise on the hosted pages' error page.
-func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, s *session, e *pageError) {
+func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, s *session, e *web.PageError) {
 	if s == nil {
-		if err := d.pages.Render(w, e.status, web.Page{Title: e.title, Data: web.ErrorPage{Message: e.message}}); err != nil {
-			d.log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
-		}
+		d.render(w, r, e.Status, nil, e.Title, web.ErrorPage{Message: e.Message})
 		return
 	}
-	d.render(w, r, e.status, s, e.title, web.DashboardError{Frame: s.frame(""), Message: e.message})
+	d.render(w, r, e.Status, s, e.Title, web.DashboardError{Frame: s.frame(""), Message: e.Message})
 }
 
 // storeError maps a failure to read or write to the page shown for it,
 // and logs it.
-func (d *Dashboard) storeError(r *http.Request, op string, err error) *pageError {
+func (d *Dashboard) storeError(r *http.Request, op string, err error) *web.PageError {
 	switch gatehouse.ErrorCode(err) {
 	case gatehouse.ENOTFOUND:
 		return errNotFound
@@ -442,12 +427,12 @@ func (d *Dashboard) storeError(r *http.Request, op string, err error) *pageError
 		return errBadRequest
 	case gatehouse.EUNAVAILABLE:
 		d.log.WarnContext(r.Context(), op, "err", err)
-		return errUnavailable
+		return web.UnavailableError()
 	}
 	if r.Context().Err() == nil {
 		d.log.ErrorContext(r.Context(), op, "err", err)
 	}
-	return errInternal
+	return web.InternalError()
 }
 
 // remoteIP returns the browser's address for the audit log.

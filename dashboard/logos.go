@@ -38,14 +38,20 @@ var clientLogos = []clientLogo{
 	{name: gatehouse.AssetLogoDark, field: "logo_dark", inputID: "logo-dark-file", label: "Logo for dark mode", dark: true},
 }
 
-// logoNamed returns the logo the path names.
-func logoNamed(name string) (clientLogo, bool) {
+// logo reads the client named by the path and the logo of it the path
+// names, answering 404 itself.
+func (d *Dashboard) logo(w http.ResponseWriter, r *http.Request, s *session) (*gatehouse.Client, clientLogo, bool) {
+	c, ok := d.client(w, r, s)
+	if !ok {
+		return nil, clientLogo{}, false
+	}
 	for _, l := range clientLogos {
-		if l.name == name {
-			return l, true
+		if l.name == r.PathValue("logo") {
+			return c, l, true
 		}
 	}
-	return clientLogo{}, false
+	d.fail(w, r, s, errNotFound)
+	return nil, clientLogo{}, false
 }
 
 // logoURI is the client's current URI of a logo.
@@ -136,13 +142,8 @@ func uploadError(err error) error {
 // serveUploadLogo stores an uploaded logo; its problems are shown next
 // to the logo's field on the app's page.
 func (d *Dashboard) serveUploadLogo(w http.ResponseWriter, r *http.Request, s *session) {
-	c, ok := d.client(w, r, s)
+	c, l, ok := d.logo(w, r, s)
 	if !ok {
-		return
-	}
-	l, ok := logoNamed(r.PathValue("logo"))
-	if !ok {
-		d.fail(w, r, s, errNotFound)
 		return
 	}
 	errs := web.FieldErrors{}
@@ -205,13 +206,8 @@ func logoProblem(err error) string {
 
 // serveDeleteLogo removes an uploaded logo, after confirmation.
 func (d *Dashboard) serveDeleteLogo(w http.ResponseWriter, r *http.Request, s *session) {
-	c, ok := d.client(w, r, s)
+	c, l, ok := d.logo(w, r, s)
 	if !ok {
-		return
-	}
-	l, ok := logoNamed(r.PathValue("logo"))
-	if !ok {
-		d.fail(w, r, s, errNotFound)
 		return
 	}
 	self := s.link("/clients/" + c.ID)

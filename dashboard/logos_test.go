@@ -17,7 +17,7 @@ import (
 
 // upload posts a file as the logo forms do (multipart/form-data, the file
 // in "image") with the form's other fields.
-func (b *browser) upload(u string, fields url.Values, filename string, data []byte) *page {
+func (b *browser) upload(u string, fields url.Values, filename string, data []byte) *gatehousetest.Page {
 	b.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -32,12 +32,12 @@ func (b *browser) upload(u string, fields url.Values, filename string, data []by
 	}
 	fw.Write(data)
 	mw.Close()
-	req, err := http.NewRequest(http.MethodPost, b.abs(u), &body)
+	req, err := http.NewRequest(http.MethodPost, b.URL(u), &body)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.do(req)
+	return b.Do(req)
 }
 
 // pngImage is a small PNG of w×h pixels.
@@ -67,17 +67,17 @@ func TestLogos(t *testing.T) {
 	self := "/t/acme/dashboard/clients/" + app.ID
 	logo := pngImage(t, 64, 32)
 
-	page := b.get(self)
+	page := b.Get(self)
 	for _, want := range []string{
 		`action="` + self + `/logos/logo" enctype="multipart/form-data"`,
 		`action="` + self + `/logos/logo-dark" enctype="multipart/form-data"`,
 		`<input id="logo-file" name="image" type="file" accept="image/png,image/jpeg,image/svg+xml"`,
 	} {
-		if !strings.Contains(page.body, want) {
+		if !strings.Contains(page.Body, want) {
 			t.Errorf("the app's page lacks %s", want)
 		}
 	}
-	rev := page.form(t, "/logos/logo").fields
+	rev := page.Form(t, "/logos/logo").Fields
 
 	t.Run("problems", func(t *testing.T) {
 		huge := append(pngImage(t, 8, 8), bytes.Repeat([]byte{0}, gatehouse.MaxAssetSize)...)
@@ -99,10 +99,10 @@ func TestLogos(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				p := b.upload(self+"/logos/"+tc.logo, rev, "logo.file", tc.file)
-				if p.status != tc.status || !strings.Contains(p.fieldError(tc.field), tc.want) {
-					t.Errorf("got %d with %q next to %s, want %d with %q", p.status, p.fieldError(tc.field), tc.field, tc.status, tc.want)
+				if p.Status != tc.status || !strings.Contains(fieldError(p, tc.field), tc.want) {
+					t.Errorf("got %d with %q next to %s, want %d with %q", p.Status, fieldError(p, tc.field), tc.field, tc.status, tc.want)
 				}
-				if !strings.Contains(p.body, `id="form-error"`) {
+				if !strings.Contains(p.Body, `id="form-error"`) {
 					t.Error("no alert at the top of the page")
 				}
 			})
@@ -110,66 +110,66 @@ func TestLogos(t *testing.T) {
 		if c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); c.LogoURI != "" || c.LogoDarkURI != "" {
 			t.Errorf("refused uploads set logos: %q, %q", c.LogoURI, c.LogoDarkURI)
 		}
-		if p := b.post(self+"/logos/logo", url.Values{"revision": rev["revision"]}); p.status != http.StatusBadRequest {
-			t.Errorf("a form that is not multipart: got %d, want 400", p.status)
+		if p := b.Post(self+"/logos/logo", url.Values{"revision": rev["revision"]}); p.Status != http.StatusBadRequest {
+			t.Errorf("a form that is not multipart: got %d, want 400", p.Status)
 		}
-		if p := b.upload(self+"/logos/banner", rev, "logo.png", logo); p.status != http.StatusNotFound {
-			t.Errorf("an unknown logo: got %d, want 404", p.status)
+		if p := b.upload(self+"/logos/banner", rev, "logo.png", logo); p.Status != http.StatusNotFound {
+			t.Errorf("an unknown logo: got %d, want 404", p.Status)
 		}
 	})
 
 	t.Run("upload", func(t *testing.T) {
 		p := b.upload(self+"/logos/logo", rev, "logo.png", logo)
-		if p.url.Path != self || !strings.Contains(p.body, "The logo is saved.") {
-			t.Fatalf("upload: got %d at %s:\n%s", p.status, p.url, p.body)
+		if p.URL.Path != self || !strings.Contains(p.Body, "The logo is saved.") {
+			t.Fatalf("upload: got %d at %s:\n%s", p.Status, p.URL, p.Body)
 		}
 		c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID)
 		if !strings.HasPrefix(c.LogoURI, s.URL+"/t/acme/assets/clients/"+app.ID+"/logo?v=") {
 			t.Fatalf("the logo URI is %q, want the copy served on the tenant's issuer", c.LogoURI)
 		}
-		if !strings.Contains(p.body, `<img src="`+strings.ReplaceAll(c.LogoURI, "&", "&amp;")+`" alt="The current Logo">`) {
+		if !strings.Contains(p.Body, `<img src="`+strings.ReplaceAll(c.LogoURI, "&", "&amp;")+`" alt="The current Logo">`) {
 			t.Error("the app's page does not preview the logo")
 		}
-		img := b.get(c.LogoURI)
-		if img.status != http.StatusOK || img.header.Get("Content-Type") != "image/png" || img.body != string(logo) {
-			t.Errorf("the served logo: got %d %s (%d bytes)", img.status, img.header.Get("Content-Type"), len(img.body))
+		img := b.Get(c.LogoURI)
+		if img.Status != http.StatusOK || img.Header.Get("Content-Type") != "image/png" || img.Body != string(logo) {
+			t.Errorf("the served logo: got %d %s (%d bytes)", img.Status, img.Header.Get("Content-Type"), len(img.Body))
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "client.logo.set"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "client.logo.set"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
 			t.Errorf("got client.logo.set events %+v, want one by the admin", evs)
 		}
 		// The page of before carries a revision that is stale now.
 		stale := b.upload(self+"/logos/logo-dark", rev, "dark.png", logo)
-		if stale.status != http.StatusConflict || !strings.Contains(stale.fieldError("logo-dark"), "Someone changed this") {
-			t.Errorf("a stale upload: got %d with %q", stale.status, stale.fieldError("logo-dark"))
+		if stale.Status != http.StatusConflict || !strings.Contains(fieldError(stale, "logo-dark"), "Someone changed this") {
+			t.Errorf("a stale upload: got %d with %q", stale.Status, fieldError(stale, "logo-dark"))
 		}
 	})
 
 	t.Run("remove, after confirming", func(t *testing.T) {
-		page := b.get(self)
-		if strings.Contains(page.body, `formaction="`+self+`/logos/logo-dark/delete"`) {
+		page := b.Get(self)
+		if strings.Contains(page.Body, `formaction="`+self+`/logos/logo-dark/delete"`) {
 			t.Error("the dark logo, never uploaded, can be removed")
 		}
 		remove := self + "/logos/logo/delete"
-		if !strings.Contains(page.body, `formaction="`+remove+`"`) {
-			t.Fatalf("the uploaded logo has no remove button:\n%s", page.body)
+		if !strings.Contains(page.Body, `formaction="`+remove+`"`) {
+			t.Fatalf("the uploaded logo has no remove button:\n%s", page.Body)
 		}
-		confirm := b.post(remove, url.Values{"revision": page.form(t, "/logos/logo").fields["revision"]})
-		if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Remove logo") {
-			t.Fatalf("remove: got %d, want a confirmation page:\n%s", confirm.status, confirm.body)
+		confirm := b.Post(remove, url.Values{"revision": page.Form(t, "/logos/logo").Fields["revision"]})
+		if confirm.Status != http.StatusOK || !strings.Contains(confirm.Body, "Remove logo") {
+			t.Fatalf("remove: got %d, want a confirmation page:\n%s", confirm.Status, confirm.Body)
 		}
 		c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID)
 		if c.LogoURI == "" {
 			t.Fatal("the confirmation page removed the logo already")
 		}
-		gone := b.submit(confirm, "/logos/logo/delete", nil)
-		if !strings.Contains(gone.body, "The logo is removed.") {
-			t.Fatalf("remove: got %d at %s", gone.status, gone.url)
+		gone := b.Submit(confirm, "/logos/logo/delete", nil)
+		if !strings.Contains(gone.Body, "The logo is removed.") {
+			t.Fatalf("remove: got %d at %s", gone.Status, gone.URL)
 		}
 		if after, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); after.LogoURI != "" {
 			t.Errorf("the logo URI is still %q", after.LogoURI)
 		}
-		if img := b.get(c.LogoURI); img.status != http.StatusNotFound {
-			t.Errorf("the removed logo: got %d, want 404", img.status)
+		if img := b.Get(c.LogoURI); img.Status != http.StatusNotFound {
+			t.Errorf("the removed logo: got %d, want 404", img.Status)
 		}
 	})
 }
@@ -183,11 +183,11 @@ func TestCrossSiteUpload(t *testing.T) {
 	app := s.MustClient(t, fx.tenant.ID, nil)
 	b := newBrowser(t, s)
 	b.signIn("/t/acme/dashboard", "", fx.owner.Username)
-	b.header.Set("Sec-Fetch-Site", "cross-site")
-	b.header.Set("Origin", "https://evil.example")
+	b.Header.Set("Sec-Fetch-Site", "cross-site")
+	b.Header.Set("Origin", "https://evil.example")
 	p := b.upload("/t/acme/dashboard/clients/"+app.ID+"/logos/logo", url.Values{"revision": {"1"}}, "logo.png", pngImage(t, 4, 4))
-	if p.status != http.StatusForbidden {
-		t.Errorf("got %d, want 403", p.status)
+	if p.Status != http.StatusForbidden {
+		t.Errorf("got %d, want 403", p.Status)
 	}
 	if c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID); c.LogoURI != "" {
 		t.Error("a cross-site upload set the logo")

@@ -41,43 +41,43 @@ func TestUsers(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				p := admin.post(base, tc.form)
-				if p.status != tc.status {
-					t.Errorf("got %d, want %d", p.status, tc.status)
+				p := admin.Post(base, tc.form)
+				if p.Status != tc.status {
+					t.Errorf("got %d, want %d", p.Status, tc.status)
 				}
-				if got := p.fieldError(tc.field); !strings.Contains(got, tc.want) {
+				if got := fieldError(p, tc.field); !strings.Contains(got, tc.want) {
 					t.Errorf("got problems %q next to %s, want %q", got, tc.field, tc.want)
 				}
-				if got := p.value(t, "username"); got != tc.form.Get("username") {
+				if got := p.Value(t, "username"); got != tc.form.Get("username") {
 					t.Errorf("username holds %q, want it as typed", got)
 				}
 			})
 		}
-		p := admin.post(base, url.Values{"username": {fx.agent.Username}, "invite": {"yes"}})
-		if p.status != http.StatusConflict || p.fieldError("username") != "\nThe username is already taken.\n" {
+		p := admin.Post(base, url.Values{"username": {fx.agent.Username}, "invite": {"yes"}})
+		if p.Status != http.StatusConflict || fieldError(p, "username") != "\nThe username is already taken.\n" {
 			t.Errorf("a taken username: got %d with %q next to the username, want 409 and the problem:\n%s",
-				p.status, p.fieldError("username"), p.body)
+				p.Status, fieldError(p, "username"), p.Body)
 		}
 	})
 
 	t.Run("add with a password", func(t *testing.T) {
-		p := admin.post(base, url.Values{"username": {"carla"}, "email": {"carla@example.com"}, "name": {"Carla"},
+		p := admin.Post(base, url.Values{"username": {"carla"}, "email": {"carla@example.com"}, "name": {"Carla"},
 			"roles": {"agent"}, "invite": {"no"}, "password": {password}})
-		if p.status != http.StatusOK || !strings.Contains(p.body, "The user is added.") {
-			t.Fatalf("got %d at %s, want the user's page with a notice", p.status, p.url)
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "The user is added.") {
+			t.Fatalf("got %d at %s, want the user's page with a notice", p.Status, p.URL)
 		}
 		u, err := s.App.Admin.User(t.Context(), fx.tenant.ID, "carla")
 		if err != nil || u.Status != gatehouse.StatusActive || !u.HasRole("agent") || u.PasswordHash == "" {
 			t.Fatalf("got %+v, %v, want an active agent with a password", u, err)
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "user.create"); len(evs) == 0 || evs[len(evs)-1].Actor != "user:"+fx.admin.ID {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "user.create"); len(evs) == 0 || evs[len(evs)-1].Actor != "user:"+fx.admin.ID {
 			t.Errorf("got user.create events %+v, want the last by the admin", evs)
 		}
 	})
 
 	t.Run("invite", func(t *testing.T) {
-		p := admin.post(base, url.Values{"username": {"dan"}, "invite": {"yes"}, "password": {"ignored!!"}})
-		link := p.value(t, "password-link")
+		p := admin.Post(base, url.Values{"username": {"dan"}, "invite": {"yes"}, "password": {"ignored!!"}})
+		link := p.Value(t, "password-link")
 		if !strings.HasPrefix(link, s.URL+"/t/acme/password/set?token=") {
 			t.Fatalf("got link %q, want a set-password link of the tenant issuer", link)
 		}
@@ -85,28 +85,28 @@ func TestUsers(t *testing.T) {
 		if u.Status != gatehouse.StatusInvited || u.PasswordHash != "" {
 			t.Errorf("invited user: %+v", u)
 		}
-		if page := admin.get(base + "/" + u.ID); strings.Contains(page.body, link) {
+		if page := admin.Get(base + "/" + u.ID); strings.Contains(page.Body, link) {
 			t.Error("the user's page shows the link again")
 		}
 		// The link works: the set-password form opens.
-		if form := admin.get(link); form.status != http.StatusOK || !strings.Contains(form.body, `autocomplete="new-password"`) {
-			t.Errorf("the invitation link: got %d", form.status)
+		if form := admin.Get(link); form.Status != http.StatusOK || !strings.Contains(form.Body, `autocomplete="new-password"`) {
+			t.Errorf("the invitation link: got %d", form.Status)
 		}
 	})
 
 	t.Run("roles", func(t *testing.T) {
-		page := admin.get(base + "/" + fx.agent.ID)
-		p := admin.submit(page, "/roles", url.Values{"roles": {"agent, supervisor"}})
-		if !strings.Contains(p.body, "The roles are saved.") {
-			t.Fatalf("set roles: got %d:\n%s", p.status, p.body)
+		page := admin.Get(base + "/" + fx.agent.ID)
+		p := admin.Submit(page, "/roles", url.Values{"roles": {"agent, supervisor"}})
+		if !strings.Contains(p.Body, "The roles are saved.") {
+			t.Fatalf("set roles: got %d:\n%s", p.Status, p.Body)
 		}
 		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID); strings.Join(u.Roles, ",") != "agent,supervisor" {
 			t.Errorf("got roles %v", u.Roles)
 		}
 		// The old page's revision is stale now.
-		stale := admin.submit(page, "/roles", url.Values{"roles": {"agent"}})
-		if stale.status != http.StatusConflict || stale.value(t, "roles") != "agent, supervisor" {
-			t.Errorf("stale roles: got %d with %q, want 409 and the current roles", stale.status, stale.value(t, "roles"))
+		stale := admin.Submit(page, "/roles", url.Values{"roles": {"agent"}})
+		if stale.Status != http.StatusConflict || stale.Value(t, "roles") != "agent, supervisor" {
+			t.Errorf("stale roles: got %d with %q, want 409 and the current roles", stale.Status, stale.Value(t, "roles"))
 		}
 		tests := []struct {
 			name   string
@@ -123,51 +123,51 @@ func TestUsers(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				page := tc.b.get(base + "/" + tc.user.ID)
-				p := tc.b.submit(page, "/roles", url.Values{"roles": {tc.set}})
-				if p.status != tc.status || !strings.Contains(p.fieldError("roles"), tc.want) {
-					t.Errorf("got %d with %q, want %d with %q", p.status, p.fieldError("roles"), tc.status, tc.want)
+				page := tc.b.Get(base + "/" + tc.user.ID)
+				p := tc.b.Submit(page, "/roles", url.Values{"roles": {tc.set}})
+				if p.Status != tc.status || !strings.Contains(fieldError(p, "roles"), tc.want) {
+					t.Errorf("got %d with %q, want %d with %q", p.Status, fieldError(p, "roles"), tc.status, tc.want)
 				}
-				if p.value(t, "roles") != tc.set {
-					t.Errorf("the roles field holds %q, want %q as typed", p.value(t, "roles"), tc.set)
+				if p.Value(t, "roles") != tc.set {
+					t.Errorf("the roles field holds %q, want %q as typed", p.Value(t, "roles"), tc.set)
 				}
 			})
 		}
-		page = owner.get(base + "/" + fx.agent.ID)
-		if p := owner.submit(page, "/roles", url.Values{"roles": {"owner"}}); !strings.Contains(p.body, "The roles are saved.") {
-			t.Errorf("an owner making an owner: got %d", p.status)
+		page = owner.Get(base + "/" + fx.agent.ID)
+		if p := owner.Submit(page, "/roles", url.Values{"roles": {"owner"}}); !strings.Contains(p.Body, "The roles are saved.") {
+			t.Errorf("an owner making an owner: got %d", p.Status)
 		}
-		page = owner.get(base + "/" + fx.agent.ID)
-		owner.submit(page, "/roles", url.Values{"roles": {"agent"}})
+		page = owner.Get(base + "/" + fx.agent.ID)
+		owner.Submit(page, "/roles", url.Values{"roles": {"agent"}})
 	})
 
 	t.Run("disable and enable", func(t *testing.T) {
 		victim := s.MustUser(t, fx.tenant.ID, "eve", password, "agent")
 		vb := newBrowser(t, s)
 		vb.signIn("/t/acme/dashboard", "", victim.Username) // a session to end (403 page)
-		page := admin.get(base + "/" + victim.ID)
-		confirm := admin.submit(page, "/status", nil)
-		if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Disable account") {
-			t.Fatalf("disable: got no confirmation:\n%s", confirm.body)
+		page := admin.Get(base + "/" + victim.ID)
+		confirm := admin.Submit(page, "/status", nil)
+		if confirm.Status != http.StatusOK || !strings.Contains(confirm.Body, "Disable account") {
+			t.Fatalf("disable: got no confirmation:\n%s", confirm.Body)
 		}
 		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, victim.ID); u.Status != gatehouse.StatusActive {
 			t.Fatal("the confirmation page disabled the user already")
 		}
-		p := admin.submit(confirm, "/status", nil)
-		if !strings.Contains(p.body, "The account is disabled.") {
-			t.Fatalf("disable: got %d:\n%s", p.status, p.body)
+		p := admin.Submit(confirm, "/status", nil)
+		if !strings.Contains(p.Body, "The account is disabled.") {
+			t.Fatalf("disable: got %d:\n%s", p.Status, p.Body)
 		}
 		if u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, victim.ID); u.Status != gatehouse.StatusDisabled {
 			t.Errorf("got status %s, want disabled", u.Status)
 		}
-		if q := vb.get("/t/acme/dashboard/clients"); q.url.Path != "/t/acme/dashboard/signin" {
-			t.Errorf("the disabled user's browser: got %s, want the sign-in (the session ended)", q.url)
+		if q := vb.Get("/t/acme/dashboard/clients"); q.URL.Path != "/t/acme/dashboard/signin" {
+			t.Errorf("the disabled user's browser: got %s, want the sign-in (the session ended)", q.URL)
 		}
-		p = admin.submit(p, "/status", nil)
-		if !strings.Contains(p.body, "The account is enabled again.") {
-			t.Errorf("enable: got %d", p.status)
+		p = admin.Submit(p, "/status", nil)
+		if !strings.Contains(p.Body, "The account is enabled again.") {
+			t.Errorf("enable: got %d", p.Status)
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "user.disable"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "user.disable"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
 			t.Errorf("got user.disable events %+v, want one by the admin", evs)
 		}
 
@@ -178,27 +178,27 @@ func TestUsers(t *testing.T) {
 			"own account":     {fx.admin, "You cannot disable your own account"},
 			"owner's account": {fx.owner, "Only an owner can change the account of an owner."},
 		} {
-			p := admin.post(base+"/"+tc.user.ID+"/status", url.Values{"status": {"disabled"}, "confirm": {"yes"}})
-			if p.status != http.StatusForbidden || !strings.Contains(p.body, tc.want) {
-				t.Errorf("%s: got %d, want 403 with %q", name, p.status, tc.want)
+			p := admin.Post(base+"/"+tc.user.ID+"/status", url.Values{"status": {"disabled"}, "confirm": {"yes"}})
+			if p.Status != http.StatusForbidden || !strings.Contains(p.Body, tc.want) {
+				t.Errorf("%s: got %d, want 403 with %q", name, p.Status, tc.want)
 			}
 		}
-		if strings.Contains(admin.get(base+"/"+fx.admin.ID).body, "Disable account") {
+		if strings.Contains(admin.Get(base+"/"+fx.admin.ID).Body, "Disable account") {
 			t.Error("an admin's own page offers to disable the account")
 		}
 	})
 
 	t.Run("reset link", func(t *testing.T) {
-		page := admin.get(base + "/" + fx.agent.ID)
-		p := admin.submit(page, "/password-link", nil)
-		if link := p.value(t, "password-link"); !strings.Contains(link, "/t/acme/password/set?token=") {
+		page := admin.Get(base + "/" + fx.agent.ID)
+		p := admin.Submit(page, "/password-link", nil)
+		if link := p.Value(t, "password-link"); !strings.Contains(link, "/t/acme/password/set?token=") {
 			t.Errorf("got link %q", link)
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "user.password.link"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "user.password.link"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID {
 			t.Errorf("got user.password.link events %+v", evs)
 		}
-		if p := admin.post(base+"/"+fx.owner.ID+"/password-link", nil); p.status != http.StatusForbidden {
-			t.Errorf("an admin resetting an owner: got %d, want 403", p.status)
+		if p := admin.Post(base+"/"+fx.owner.ID+"/password-link", nil); p.Status != http.StatusForbidden {
+			t.Errorf("an admin resetting an owner: got %d, want 403", p.Status)
 		}
 	})
 }
@@ -214,13 +214,13 @@ func TestEditUser(t *testing.T) {
 	admin.signIn("/t/acme/dashboard", "", fx.admin.Username)
 	base := "/t/acme/dashboard/users/"
 
-	page := admin.get(base + fx.agent.ID)
-	if !strings.Contains(page.body, `href="`+base+fx.agent.ID+`/edit"`) {
-		t.Fatalf("the user's page has no edit link:\n%s", page.body)
+	page := admin.Get(base + fx.agent.ID)
+	if !strings.Contains(page.Body, `href="`+base+fx.agent.ID+`/edit"`) {
+		t.Fatalf("the user's page has no edit link:\n%s", page.Body)
 	}
-	form := admin.get(base + fx.agent.ID + "/edit")
-	if form.value(t, "full-name") != fx.agent.Name || form.value(t, "email") != fx.agent.Email {
-		t.Fatalf("the edit form is not filled with the user's values:\n%s", form.body)
+	form := admin.Get(base + fx.agent.ID + "/edit")
+	if form.Value(t, "full-name") != fx.agent.Name || form.Value(t, "email") != fx.agent.Email {
+		t.Fatalf("the edit form is not filled with the user's values:\n%s", form.Body)
 	}
 
 	tests := []struct {
@@ -236,47 +236,47 @@ func TestEditUser(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := admin.submit(form, "/users/"+fx.agent.ID, tc.form)
-			if p.status != tc.status || !strings.Contains(p.fieldError(tc.field), tc.want) {
-				t.Errorf("got %d with %q next to %s, want %d with %q", p.status, p.fieldError(tc.field), tc.field, tc.status, tc.want)
+			p := admin.Submit(form, "/users/"+fx.agent.ID, tc.form)
+			if p.Status != tc.status || !strings.Contains(fieldError(p, tc.field), tc.want) {
+				t.Errorf("got %d with %q next to %s, want %d with %q", p.Status, fieldError(p, tc.field), tc.field, tc.status, tc.want)
 			}
-			if p.value(t, "email") != tc.form.Get("email") || p.value(t, "full-name") != tc.form.Get("name") {
+			if p.Value(t, "email") != tc.form.Get("email") || p.Value(t, "full-name") != tc.form.Get("name") {
 				t.Error("the form does not hold what was typed")
 			}
 		})
 	}
 
-	ok := admin.submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Bo Berg"}, "email": {"Bo.Berg@Example.com"}})
-	if ok.url.Path != base+fx.agent.ID || !strings.Contains(ok.body, "The name and email are saved.") {
-		t.Fatalf("save: got %d at %s", ok.status, ok.url)
+	ok := admin.Submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Bo Berg"}, "email": {"Bo.Berg@Example.com"}})
+	if ok.URL.Path != base+fx.agent.ID || !strings.Contains(ok.Body, "The name and email are saved.") {
+		t.Fatalf("save: got %d at %s", ok.Status, ok.URL)
 	}
 	u, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.agent.ID)
 	if u.Name != "Bo Berg" || u.Email != "bo.berg@example.com" || u.EmailVerified {
 		t.Errorf("after saving: name %q, email %q verified %v; want the new values, unverified", u.Name, u.Email, u.EmailVerified)
 	}
-	if evs := auditEvents(t, s, fx.tenant.ID, "user.update"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID ||
+	if evs := s.MustAuditEvents(t, fx.tenant.ID, "user.update"); len(evs) != 1 || evs[0].Actor != "user:"+fx.admin.ID ||
 		evs[0].Details["fields"] != "email,email_verified,name" {
 		t.Errorf("got user.update events %+v, want one by the admin naming the fields", evs)
 	}
-	stale := admin.submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Overwrite"}, "email": {"x@example.com"}})
-	if stale.status != http.StatusConflict || stale.value(t, "full-name") != "Bo Berg" || !strings.Contains(stale.body, "Someone changed this") {
-		t.Errorf("a stale form: got %d holding %q, want 409 with the current values", stale.status, stale.value(t, "full-name"))
+	stale := admin.Submit(form, "/users/"+fx.agent.ID, url.Values{"name": {"Overwrite"}, "email": {"x@example.com"}})
+	if stale.Status != http.StatusConflict || stale.Value(t, "full-name") != "Bo Berg" || !strings.Contains(stale.Body, "Someone changed this") {
+		t.Errorf("a stale form: got %d holding %q, want 409 with the current values", stale.Status, stale.Value(t, "full-name"))
 	}
 
 	// An owner's account is closed to an admin: neither the form nor a post.
-	if p := admin.get(base + fx.owner.ID + "/edit"); p.status != http.StatusForbidden ||
-		!strings.Contains(p.body, "Only an owner can change the account of an owner.") {
-		t.Errorf("an admin opening an owner's form: got %d, want 403 with the rule", p.status)
+	if p := admin.Get(base + fx.owner.ID + "/edit"); p.Status != http.StatusForbidden ||
+		!strings.Contains(p.Body, "Only an owner can change the account of an owner.") {
+		t.Errorf("an admin opening an owner's form: got %d, want 403 with the rule", p.Status)
 	}
-	if p := admin.post(base+fx.owner.ID, url.Values{"name": {"Mallory"}, "email": {fx.owner.Email}}); p.status != http.StatusForbidden {
-		t.Errorf("an admin renaming an owner: got %d, want 403", p.status)
+	if p := admin.Post(base+fx.owner.ID, url.Values{"name": {"Mallory"}, "email": {fx.owner.Email}}); p.Status != http.StatusForbidden {
+		t.Errorf("an admin renaming an owner: got %d, want 403", p.Status)
 	}
 	if o, _ := s.App.Admin.User(t.Context(), fx.tenant.ID, fx.owner.ID); o.Name != fx.owner.Name {
 		t.Errorf("the owner's name became %q", o.Name)
 	}
 	// Their own account is theirs to edit.
-	self := admin.get(base + fx.admin.ID + "/edit")
-	if p := admin.submit(self, "/users/"+fx.admin.ID, url.Values{"name": {"Ana"}, "email": {fx.admin.Email}}); !strings.Contains(p.body, "The name and email are saved.") {
-		t.Errorf("an admin renaming itself: got %d", p.status)
+	self := admin.Get(base + fx.admin.ID + "/edit")
+	if p := admin.Submit(self, "/users/"+fx.admin.ID, url.Values{"name": {"Ana"}, "email": {fx.admin.Email}}); !strings.Contains(p.Body, "The name and email are saved.") {
+		t.Errorf("an admin renaming itself: got %d", p.Status)
 	}
 }

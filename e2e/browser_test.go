@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -170,14 +169,24 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 // on a phone in dark mode, and leaves the tab on the phone in light mode.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	for _, vp := range []struct {
-		label string
-		set   chromedp.Action[chromedp.Void]
-	}{
-		{"desktop", chromedp.Steps(desktop(), colorScheme("light"))},
-		{"phone-dark", chromedp.Steps(phone(), colorScheme("dark"))},
-		{"phone", chromedp.Steps(phone(), colorScheme("light"))},
-	} {
+	b.screenshots(name,
+		viewport{"desktop", chromedp.Steps(desktop(), colorScheme("light"))},
+		viewport{"phone-dark", chromedp.Steps(phone(), colorScheme("dark"))},
+		viewport{"phone", chromedp.Steps(phone(), colorScheme("light"))})
+}
+
+// viewport is a screen to take a screenshot on: label names the file,
+// set makes the tab look like it.
+type viewport struct {
+	label string
+	set   chromedp.Action[chromedp.Void]
+}
+
+// screenshots writes the whole page as PNG, name-label.png, on each
+// viewport in turn, and leaves the tab on the last.
+func (b *browser) screenshots(name string, viewports ...viewport) {
+	b.t.Helper()
+	for _, vp := range viewports {
 		b.run("viewport "+vp.label, vp.set)
 		ctx, cancel := context.WithTimeout(b.tab, actionTimeout)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -185,7 +194,7 @@ func (b *browser) screenshot(name string) {
 		if err != nil {
 			b.t.Fatalf("screenshot of %s: %v", name, err)
 		}
-		path := filepath.Join(b.shots, fmt.Sprintf("%s-%s.png", name, vp.label))
+		path := filepath.Join(b.shots, name+"-"+vp.label+".png")
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			b.t.Fatal(err)
 		}

@@ -328,19 +328,19 @@ var credentialValue = regexp.MustCompile(`(?s)<textarea id="credential-value"[^>
 func (s *crossSite) credential(t *testing.T) string {
 	t.Helper()
 	ua := s.browser(t)
-	p := ua.get(s.iss + "/account/credentials/new?client_id=" + url.QueryEscape(s.tn.app.ClientID()))
-	if f, ok := p.formTo("/login"); ok {
-		p = ua.submit(f, url.Values{"username": {s.tn.user.Username}, "password": {s.tn.user.password}})
+	p := ua.Get(s.iss + "/account/credentials/new?client_id=" + url.QueryEscape(s.tn.app.ClientID()))
+	if f, ok := p.FormTo("/login"); ok {
+		p = ua.SubmitForm(f, url.Values{"username": {s.tn.user.Username}, "password": {s.tn.user.password}})
 	}
-	f, ok := p.formTo("/account/credentials")
+	f, ok := p.FormTo("/account/credentials")
 	if !ok {
-		t.Fatalf("no credential form at %s (status %d):\n%s", p.url.Redacted(), p.status, p.body)
+		t.Fatalf("no credential form at %s (status %d):\n%s", p.URL.Redacted(), p.Status, p.Body)
 	}
-	p = ua.submit(f, url.Values{"name": {"Sync"}, "expires": {"90"}, "audience": {"clients"},
+	p = ua.SubmitForm(f, url.Values{"name": {"Sync"}, "expires": {"90"}, "audience": {"clients"},
 		"client_ids": {s.tn.app.ClientID()}})
-	m := credentialValue.FindStringSubmatch(p.body)
-	if p.status != http.StatusOK || m == nil {
-		t.Fatalf("create a JWT credential at %s: got %d, no value shown:\n%s", s.iss, p.status, p.body)
+	m := credentialValue.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("create a JWT credential at %s: got %d, no value shown:\n%s", s.iss, p.Status, p.Body)
 	}
 	return strings.TrimSpace(html.UnescapeString(m[1]))
 }
@@ -492,9 +492,9 @@ func (s *crossSite) atSecretOf(t *testing.T, clientID, v string) (verdict, strin
 // hint of that user gets a code, anything else invalid_request.
 func (s *crossSite) atHintAuthz(t *testing.T, v string) (verdict, string) {
 	state := randomString()
-	p := s.browser(t).get(s.authorizeURL(state, url.Values{"prompt": {"none"}, "id_token_hint": {v}}))
-	if !p.atApp(s.d.app.URL) {
-		return answeredOddly, fmt.Sprintf("stopped at %s with %d", p.url.Path, p.status)
+	p := s.browser(t).Get(s.authorizeURL(state, url.Values{"prompt": {"none"}, "id_token_hint": {v}}))
+	if !atApp(p, s.d.app.URL) {
+		return answeredOddly, fmt.Sprintf("stopped at %s with %d", p.URL.Path, p.Status)
 	}
 	q := s.d.app.wait(t, state, 5*time.Second).Params
 	switch {
@@ -1199,12 +1199,12 @@ func testCrossUseAudit(t *testing.T, d *deployment, s *crossSite, mine issued) {
 	// issued stops, and a later use is recorded as a failure.
 	credID := claimOf(t, mine.credential, "jti")
 	ua := s.browser(t)
-	p := ua.post(s.iss+"/account/credentials/revoke", url.Values{"credential": {credID}})
-	f, ok := p.formTo("/account/credentials/revoke")
-	if !ok || f.fields.Get("confirm") != "yes" {
-		t.Fatalf("revoking a credential asks no confirmation (status %d):\n%s", p.status, p.body)
+	p := ua.Post(s.iss+"/account/credentials/revoke", url.Values{"credential": {credID}})
+	f, ok := p.FormTo("/account/credentials/revoke")
+	if !ok || f.Fields.Get("confirm") != "yes" {
+		t.Fatalf("revoking a credential asks no confirmation (status %d):\n%s", p.Status, p.Body)
 	}
-	ua.submit(f, nil)
+	ua.SubmitForm(f, nil)
 	if got, _ := s.atAssertion(t, mine.credential); got != refusedIt {
 		t.Errorf("a revoked JWT credential: got it %s, want it refused", wantWord(got))
 	}
@@ -1229,9 +1229,9 @@ func testCrossUseAudit(t *testing.T, d *deployment, s *crossSite, mine issued) {
 	// ID tokens: used as the hint of a logout, which ends the session at
 	// once. Last, since it signs the browser out.
 	sid := claimOf(t, mine.id, "sid")
-	p = ua.get(s.iss + "/oauth/logout?" + url.Values{"id_token_hint": {mine.id}}.Encode())
-	if p.status != http.StatusOK {
-		t.Fatalf("logout with the ID token as hint: got %d", p.status)
+	p = ua.Get(s.iss + "/oauth/logout?" + url.Values{"id_token_hint": {mine.id}}.Encode())
+	if p.Status != http.StatusOK {
+		t.Fatalf("logout with the ID token as hint: got %d", p.Status)
 	}
 	expect("logout of the ID token's session", func(e auditEntry) bool {
 		return e.Action == "logout" && e.Target == "session:"+sid

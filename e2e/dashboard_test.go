@@ -272,23 +272,7 @@ func TestDashboardBrowser(t *testing.T) {
 // phone.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	for _, vp := range []struct {
-		label string
-		set   chromedp.Action[chromedp.Void]
-	}{{"desktop", desktop()}, {"phone", phone()}} {
-		b.run("viewport "+vp.label, vp.set)
-		ctx, cancel := context.WithTimeout(b.tab, actionTimeout)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		cancel()
-		if err != nil {
-			b.t.Fatalf("screenshot of %s: %v", name, err)
-		}
-		path := filepath.Join(b.shots, name+"-"+vp.label+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			b.t.Fatal(err)
-		}
-		b.t.Logf("screenshot: %s", path)
-	}
+	b.screenshots(name, viewport{"desktop", desktop()}, viewport{"phone", phone()})
 }
 
 // grantClipboard lets pages read and write the clipboard without asking,

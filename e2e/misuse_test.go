@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-id/gatehouse/gatehousetest"
 )
 
 // authorizeParams are a well-formed authorization request of c, changed
@@ -441,59 +442,46 @@ func TestMisuse(t *testing.T) {
 
 	t.Run("hosted pages: headers, session cookie, cross-site forms", func(t *testing.T) {
 		t.Parallel()
-		jar, _ := cookiejar.New(nil)
-		c := noRedirects()
-		c.Jar = jar
-		do := func(req *http.Request) *page {
-			t.Helper()
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return &page{status: resp.StatusCode, header: resp.Header, body: string(b), url: req.URL}
-		}
+		b := gatehousetest.NewBrowser(t, d.issuer, gatehousetest.StopAtRedirects())
 		req, _ := http.NewRequest(http.MethodGet, authorize+"?"+authorizeParams(blog, d.app.callback(), randomString(), nil).Encode(), nil)
-		p := do(req)
-		loc, err := req.URL.Parse(p.header.Get("Location"))
-		if p.status != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), d.issuer+"/login?") {
-			t.Fatalf("authorize without a session: got %d to %q, want 303 to the sign-in page", p.status, p.header.Get("Location"))
+		p := b.Do(req)
+		loc, err := req.URL.Parse(p.Header.Get("Location"))
+		if p.Status != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), d.issuer+"/login?") {
+			t.Fatalf("authorize without a session: got %d to %q, want 303 to the sign-in page", p.Status, p.Header.Get("Location"))
 		}
-		req, _ = http.NewRequest(http.MethodGet, loc.String(), nil)
-		p = do(req)
-		if csp := p.header.Get("Content-Security-Policy"); p.status != 200 || !strings.Contains(csp, "frame-ancestors 'none'") ||
-			p.header.Get("X-Frame-Options") != "DENY" {
+		p = b.Get(loc.String())
+		if csp := p.Header.Get("Content-Security-Policy"); p.Status != 200 || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			p.Header.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("sign-in page: got %d, CSP %q, X-Frame-Options %q; want 200 with frame-ancestors 'none' and DENY",
-				p.status, csp, p.header.Get("X-Frame-Options"))
+				p.Status, csp, p.Header.Get("X-Frame-Options"))
 		}
-		f, ok := p.formTo("/login")
+		f, ok := p.FormTo("/login")
 		if !ok {
-			t.Fatalf("no sign-in form:\n%s", p.body)
+			t.Fatalf("no sign-in form:\n%s", p.Body)
 		}
-		f.fields.Set("username", ana.Username)
-		f.fields.Set("password", ana.password)
-		signIn := func(origin, site string) *page {
-			req, _ := http.NewRequest(http.MethodPost, f.action, strings.NewReader(f.fields.Encode()))
+		f.Fields.Set("username", ana.Username)
+		f.Fields.Set("password", ana.password)
+		signIn := func(origin, site string) *gatehousetest.Page {
+			req, _ := http.NewRequest(http.MethodPost, f.URL.String(), strings.NewReader(f.Fields.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", origin)
 			req.Header.Set("Sec-Fetch-Site", site)
-			return do(req)
+			return b.Do(req)
 		}
 		// A form posted from another site is refused before it is read.
-		if p := signIn("https://attacker.example", "cross-site"); p.status != http.StatusForbidden || p.header.Get("Set-Cookie") != "" {
-			t.Errorf("cross-site sign-in POST: got %d, Set-Cookie %q; want 403 and no session", p.status, p.header.Get("Set-Cookie"))
+		if p := signIn("https://attacker.example", "cross-site"); p.Status != http.StatusForbidden || p.Header.Get("Set-Cookie") != "" {
+			t.Errorf("cross-site sign-in POST: got %d, Set-Cookie %q; want 403 and no session", p.Status, p.Header.Get("Set-Cookie"))
 		}
 		p = signIn(d.issuer, "same-origin")
 		var session *http.Cookie
-		for _, ck := range (&http.Response{Header: p.header}).Cookies() {
+		for _, ck := range (&http.Response{Header: p.Header}).Cookies() {
 			if ck.Name == "gatehouse_session" {
 				session = ck
 			}
 		}
-		if p.status != http.StatusSeeOther || session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode ||
+		if p.Status != http.StatusSeeOther || session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode ||
 			session.Path != "/" || session.Secure {
-			t.Errorf("sign-in: got %d, session cookie %+v; want 303 and an HttpOnly, SameSite=Lax cookie on / (not Secure on http)", p.status, session)
+			t.Errorf("sign-in: got %d, session cookie %+v; want 303 and an HttpOnly, SameSite=Lax cookie on / (not Secure on http)", p.Status, session)
 		}
 	})
 
@@ -565,12 +553,12 @@ func TestMisuse(t *testing.T) {
 		portal.signIn(ua, gus)
 		rp := newRelyingParty(t, d, d.issuer, blog, "openid")
 		state := randomString()
-		p := ua.get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-		f, ok := p.formTo("/login/continue")
-		if !ok || !strings.Contains(p.body, "another organization") {
-			t.Fatalf("got %d at %s, want the page saying the account belongs to another organization:\n%s", p.status, p.url, p.body)
+		p := ua.Get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		f, ok := p.FormTo("/login/continue")
+		if !ok || !strings.Contains(p.Body, "another organization") {
+			t.Fatalf("got %d at %s, want the page saying the account belongs to another organization:\n%s", p.Status, p.URL, p.Body)
 		}
-		ua.submit(f, nil)
+		ua.SubmitForm(f, nil)
 		if h := d.app.wait(t, state, 5*time.Second); h.Params.Get("error") != "access_denied" || h.Params.Get("iss") != d.issuer {
 			t.Errorf("after going back: got %v, want error=access_denied with iss", h.Params)
 		}
@@ -582,17 +570,17 @@ func TestMisuse(t *testing.T) {
 		ua := newUserAgent(t, d.app.URL)
 		s := rp.signIn(ua, ana)
 		// An invalid hint ends nothing.
-		p := ua.get(rp.meta.EndSession + "?id_token_hint=not-a-token&post_logout_redirect_uri=" + url.QueryEscape(d.app.signedOut()))
-		if p.status != http.StatusBadRequest || p.atApp(d.app.URL) {
-			t.Errorf("logout with an invalid hint: got %d at %s, want a 400 page", p.status, p.url)
+		p := ua.Get(rp.meta.EndSession + "?id_token_hint=not-a-token&post_logout_redirect_uri=" + url.QueryEscape(d.app.signedOut()))
+		if p.Status != http.StatusBadRequest || atApp(p, d.app.URL) {
+			t.Errorf("logout with an invalid hint: got %d at %s, want a 400 page", p.Status, p.URL)
 		}
 		// A hint of another audience than client_id.
-		p = ua.get(rp.meta.EndSession + "?" + url.Values{"id_token_hint": {s.rawID}, "client_id": {twoURIs.ClientID()}}.Encode())
-		if p.status != http.StatusBadRequest {
-			t.Errorf("logout with a hint for another client: got %d, want 400", p.status)
+		p = ua.Get(rp.meta.EndSession + "?" + url.Values{"id_token_hint": {s.rawID}, "client_id": {twoURIs.ClientID()}}.Encode())
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("logout with a hint for another client: got %d, want 400", p.Status)
 		}
 		state := randomString()
-		ua.get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
+		ua.Get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
 			oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		if h := d.app.wait(t, state, 5*time.Second); h.Params.Get("code") == "" {
 			t.Errorf("prompt=none after refused logouts: got %v, want a code (the session lives on)", h.Params)
@@ -600,17 +588,17 @@ func TestMisuse(t *testing.T) {
 		// An unregistered post_logout_redirect_uri is not used: the
 		// session ends and the browser stays on the signed-out page.
 		state = randomString()
-		p = ua.get(rp.meta.EndSession + "?" + url.Values{"id_token_hint": {s.rawID},
+		p = ua.Get(rp.meta.EndSession + "?" + url.Values{"id_token_hint": {s.rawID},
 			"post_logout_redirect_uri": {"https://attacker.example/"}, "state": {state}}.Encode())
-		if p.status != http.StatusOK || p.atApp(d.app.URL) || p.url.Host != strings.TrimPrefix(d.issuer, "http://") ||
-			!strings.Contains(p.body, "signed out") {
-			t.Errorf("logout to an unregistered URI: got %d at %s, want our signed-out page", p.status, p.url)
+		if p.Status != http.StatusOK || atApp(p, d.app.URL) || p.URL.Host != strings.TrimPrefix(d.issuer, "http://") ||
+			!strings.Contains(p.Body, "signed out") {
+			t.Errorf("logout to an unregistered URI: got %d at %s, want our signed-out page", p.Status, p.URL)
 		}
 		if d.app.seen(state) {
 			t.Error("the app was reached")
 		}
 		state = randomString()
-		ua.get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
+		ua.Get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
 			oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		if h := d.app.wait(t, state, 5*time.Second); h.Params.Get("error") != "login_required" {
 			t.Errorf("prompt=none after logout: got %v, want login_required", h.Params)
@@ -635,7 +623,7 @@ func mustCode(t *testing.T, rp *relyingParty, ua *userAgent) (code, verifier str
 	t.Helper()
 	state := randomString()
 	verifier = oauth2.GenerateVerifier()
-	ua.get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(randomString())))
+	ua.Get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(randomString())))
 	h := rp.app.wait(t, state, 5*time.Second)
 	if h.Params.Get("code") == "" {
 		t.Fatalf("no code: %v", h.Params)

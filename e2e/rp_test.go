@@ -414,16 +414,16 @@ func TestRelyingParty(t *testing.T) {
 
 		// RP-initiated logout: back at the app with state, session over.
 		state := randomString()
-		p := ua.get(m.EndSession + "?" + url.Values{
+		p := ua.Get(m.EndSession + "?" + url.Values{
 			"id_token_hint":            {second.rawID},
 			"post_logout_redirect_uri": {d.app.signedOut()},
 			"state":                    {state},
 		}.Encode())
-		if h := d.app.wait(t, state, 5*time.Second); h.Path != "/signed-out" || !p.atApp(d.app.URL) {
-			t.Errorf("logout returned to %s (browser at %s), want the post-logout URI with state", h.Path, p.url)
+		if h := d.app.wait(t, state, 5*time.Second); h.Path != "/signed-out" || !atApp(p, d.app.URL) {
+			t.Errorf("logout returned to %s (browser at %s), want the post-logout URI with state", h.Path, p.URL)
 		}
 		state = randomString()
-		ua.get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
+		ua.Get(rp.oauth.AuthCodeURL(state, oauth2.SetAuthURLParam("prompt", "none"),
 			oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		if h := d.app.wait(t, state, 5*time.Second); h.Params.Get("error") != "login_required" || h.Params.Get("iss") != d.issuer {
 			t.Errorf("prompt=none after logout: got %v, want error=login_required with iss", h.Params)
@@ -529,13 +529,13 @@ func TestRelyingParty(t *testing.T) {
 		}
 		// More scopes than allowed so far ask again; Deny is access_denied.
 		state := randomString()
-		p := ua.get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		p := ua.Get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
 			oauth2.SetAuthURLParam("scope", "openid profile email")))
-		f, ok := p.formTo("/login/consent")
-		if !ok || !strings.Contains(p.body, "email") {
-			t.Fatalf("asking for a new scope: got %d at %s, want the consent page naming it", p.status, p.url)
+		f, ok := p.FormTo("/login/consent")
+		if !ok || !strings.Contains(p.Body, "email") {
+			t.Fatalf("asking for a new scope: got %d at %s, want the consent page naming it", p.Status, p.URL)
 		}
-		ua.submit(f, url.Values{"decision": {"deny"}})
+		ua.SubmitForm(f, url.Values{"decision": {"deny"}})
 		if h := d.app.wait(t, state, 5*time.Second); h.Params.Get("error") != "access_denied" || h.Params.Get("iss") != d.issuer {
 			t.Errorf("after Deny: got %v, want error=access_denied with iss", h.Params)
 		}
@@ -597,7 +597,7 @@ func TestRelyingParty(t *testing.T) {
 		// Without a nonce the code flow still works, and the ID token
 		// carries none.
 		state, verifier := randomString(), oauth2.GenerateVerifier()
-		ua.get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
+		ua.Get(rp.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
 		h := d.app.wait(t, state, 5*time.Second)
 		tok, err := rp.oauth.Exchange(rp.ctx, h.Params.Get("code"), oauth2.VerifierOption(verifier))
 		if err != nil {
@@ -679,8 +679,8 @@ func authorizeOnce(t *testing.T, rp *relyingParty, ua *userAgent, opts ...oauth2
 	t.Helper()
 	state := randomString()
 	opts = append(opts, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oidc.Nonce(randomString()))
-	if p := ua.get(rp.oauth.AuthCodeURL(state, opts...)); !p.atApp(rp.app.URL) {
-		t.Fatalf("the authorization stopped at %s (status %d), want straight back to the app", p.url, p.status)
+	if p := ua.Get(rp.oauth.AuthCodeURL(state, opts...)); !atApp(p, rp.app.URL) {
+		t.Fatalf("the authorization stopped at %s (status %d), want straight back to the app", p.URL, p.Status)
 	}
 	return rp.app.wait(t, state, 5*time.Second)
 }

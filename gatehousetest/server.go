@@ -264,6 +264,22 @@ func (s *Server) MustClient(t testing.TB, tenantID string, modify func(*gatehous
 	return &Client{Client: c, ClientID: issued.ClientID, ClientSecret: issued.Secret}
 }
 
+// MustAuditEvents returns the first 1000 events of a tenant's audit
+// chain with one action (any action when action is ""), in chain order,
+// once every event queued so far is written.
+func (s *Server) MustAuditEvents(t testing.TB, tenantID, action string) []*gatehouse.AuditEvent {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.App.Audit.Flush(ctx); err != nil {
+		t.Fatalf("write the queued audit events: %v", err)
+	}
+	evs, _, err := s.Store.ListAuditEvents(ctx, gatehouse.AuditFilter{TenantID: tenantID, Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatalf("list audit events: %v", err)
+	}
+	return evs
+}
+
 // MasterKeyBase64 is a helper for tests that start the real binary and need
 // a key in the environment.
 func MasterKeyBase64() string {

@@ -136,12 +136,8 @@ func (l *Login) serveAccount(w http.ResponseWriter, r *http.Request) {
 // accountAction runs a form of the account page for the signed-in user;
 // without one it goes back to the page, which asks to sign in.
 func (l *Login) accountAction(w http.ResponseWriter, r *http.Request, act func(iss gatehouse.Issuer, a *account)) {
-	iss, ok := l.issuer(w, r)
+	iss, ok := l.formIssuer(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
 		return
 	}
 	a, err := l.currentAccount(r, iss)

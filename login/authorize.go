@@ -86,21 +86,8 @@ func (f *flow) has(prompt string) bool { return slices.Contains(f.req.Prompt, pr
 // serveAuthorize is the authorization endpoint, GET and POST (OpenID
 // Connect Core §3.1.2.1).
 func (l *Login) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	iss, p, ok := l.endpointParams(w, r, pathAuthorize)
 	if !ok {
-		return
-	}
-	p, err := readParams(r)
-	if err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
-		return
-	}
-	// A relying party's cross-site POST carries no SameSite=Lax cookie, so
-	// the session would look absent. Going on as a GET, a top-level
-	// navigation that does carry it, gives the same answer as a GET
-	// request would have.
-	if r.Method == http.MethodPost && sessionCookie(r, iss) == "" {
-		redirect(w, base(iss)+pathAuthorize+"?"+p.encode())
 		return
 	}
 	f, perr := l.checkClient(r, iss, p)
@@ -394,17 +381,50 @@ func checkPrompt(req *gatehouse.AuthRequest, raw string) *oauth.Error {
 	return nil
 }
 
+// endpointParams starts an endpoint that relying parties send the browser
+// to with GET or a cross-site POST (authorization, logout): it returns
+// the issuer and the request's parameters, or false when it answered.
+//
+// A relying party's cross-site POST carries no SameSite=Lax cookie, so
+// the session would look absent. Going on as a GET of path, a top-level
+// navigation that does carry it, gives the same answer as a GET request
+// would have.
+func (l *Login) endpointParams(w http.ResponseWriter, r *http.Request, path string) (gatehouse.Issuer, params, bool) {
+	iss, ok := l.issuer(w, r)
+	if !ok {
+		return iss, nil, false
+	}
+	p, err := readParams(r)
+	if err != nil {
+		l.renderError(w, r, iss, nil, errBadRequest)
+		return iss, nil, false
+	}
+	if r.Method == http.MethodPost && sessionCookie(r, iss) == "" {
+		redirect(w, base(iss)+path+"?"+p.encode())
+		return iss, nil, false
+	}
+	return iss, p, true
+}
+
 // redirectError sends an error response to the client's validated
 // redirect URI, with error_description, state and iss; if that cannot be
 // done, it shows an error page instead.
 func (l *Login) redirectError(w http.ResponseWriter, r *http.Request, f *flow, e *oauth.Error) {
+	l.respond(w, r, f, "authorization error response", oauth.ErrorParams(e, f.req.State, f.iss.URL))
+}
+
+// respond sends the authorization response v (what names it for the
+// log) to the client's validated redirect URI, in the response mode
+// the request asked for; if that cannot be done, it shows an error page
+// instead.
+func (l *Login) respond(w http.ResponseWriter, r *http.Request, f *flow, what string, v url.Values) {
 	err := oauth.WriteAuthorizeResponse(w, r, oauth.AuthorizeResponse{
 		RedirectURI:  f.target,
 		ResponseMode: f.req.ResponseMode,
-		Params:       oauth.ErrorParams(e, f.req.State, f.iss.URL),
+		Params:       v,
 	})
 	if err != nil {
-		l.log.WarnContext(r.Context(), "authorization error response", "err", err)
+		l.log.WarnContext(r.Context(), what, "err", err)
 		l.renderError(w, r, f.iss, f.tenant, errBadRedirect)
 	}
 }

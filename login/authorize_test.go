@@ -32,7 +32,7 @@ func TestAuthorizeErrors(t *testing.T) {
 	}
 	// A session, so that the errors below are not about signing in.
 	b := newBrowser(t, s)
-	b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
+	b.signIn(b.Get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
 
 	rawQuery := func(q string) string { return s.URL + "/oauth/authorize?" + q }
 	pageCases := []struct {
@@ -55,15 +55,15 @@ func TestAuthorizeErrors(t *testing.T) {
 	}
 	for _, tc := range pageCases {
 		t.Run("page/"+tc.name, func(t *testing.T) {
-			p := b.get(tc.url)
-			if p.status != http.StatusBadRequest {
-				t.Errorf("got status %d, want 400", p.status)
+			p := b.Get(tc.url)
+			if p.Status != http.StatusBadRequest {
+				t.Errorf("got status %d, want 400", p.Status)
 			}
-			if loc := p.header.Get("Location"); loc != "" {
+			if loc := p.Header.Get("Location"); loc != "" {
 				t.Errorf("got a redirect to %s, want none", loc)
 			}
-			if !strings.Contains(p.body, tc.want) || !strings.Contains(p.body, `role="alert"`) {
-				t.Errorf("got page without %q:\n%s", tc.want, p.body)
+			if !strings.Contains(p.Body, tc.want) || !strings.Contains(p.Body, `role="alert"`) {
+				t.Errorf("got page without %q:\n%s", tc.want, p.Body)
 			}
 		})
 	}
@@ -111,7 +111,7 @@ func TestAuthorizeErrors(t *testing.T) {
 			if c == nil {
 				c = fx.client
 			}
-			cb := callbackOf(t, b, b.get(authorizeURL(s.URL, c, tc.set)))
+			cb := callbackOf(t, b, b.Get(authorizeURL(s.URL, c, tc.set)))
 			if cb.mode != tc.mode {
 				t.Errorf("got a %s response, want %s", cb.mode, tc.mode)
 			}
@@ -146,12 +146,12 @@ func TestAuthorizeErrors(t *testing.T) {
 			"scope": {"profile  openid profile"}, "display": {"touch"}, "ui_locales": {"pt-BR en"},
 			"claims_locales": {"pt"}, "acr_values": {"urn:mace:incommon:iap:silver"}, "frobnicate": {"yes"},
 		})
-		checkResponse(t, callbackOf(t, b, b.get(u)), s.URL)
+		checkResponse(t, callbackOf(t, b, b.Get(u)), s.URL)
 	})
 
 	t.Run("POST with a form body", func(t *testing.T) {
 		u, _ := url.Parse(authorizeURL(s.URL, fx.client, url.Values{"response_type": {"token"}}))
-		cb := callbackOf(t, b, b.post(s.URL+"/oauth/authorize", u.Query()))
+		cb := callbackOf(t, b, b.Post(s.URL+"/oauth/authorize", u.Query()))
 		if cb.params.Get("error") != "unsupported_response_type" || cb.params.Get("state") != testState {
 			t.Errorf("got %v, want unsupported_response_type with state", cb.params)
 		}

@@ -12,17 +12,8 @@ import (
 // serveConsentPage shows the consent page of a stored request, or moves
 // the request on when it needs something else first.
 func (l *Login) serveConsentPage(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	f, sess, ok := l.resumeFlow(w, r, r.URL.Query().Get("request"))
 	if !ok {
-		return
-	}
-	f, ok := l.loadFlowOrFail(w, r, iss, r.URL.Query().Get("request"))
-	if !ok {
-		return
-	}
-	sess, err := l.currentSession(r, iss)
-	if err != nil {
-		l.renderError(w, r, iss, f.tenant, l.storeError(r, "read session", err))
 		return
 	}
 	l.proceed(w, r, f, sess, false, onConsent)
@@ -33,22 +24,13 @@ func (l *Login) serveConsentPage(w http.ResponseWriter, r *http.Request) {
 // sends access_denied. Either only when the request is at the consent
 // step (or past it): a post cannot skip the sign-in or the checks.
 func (l *Login) serveConsent(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	f, sess, ok := l.resumeFlow(w, r, r.PostFormValue("request"))
 	if !ok {
-		return
-	}
-	f, ok := l.loadFlowOrFail(w, r, iss, r.PostFormValue("request"))
-	if !ok {
-		return
-	}
-	sess, err := l.currentSession(r, iss)
-	if err != nil {
-		l.renderError(w, r, iss, f.tenant, l.storeError(r, "read session", err))
 		return
 	}
 	d, err := l.decide(r, f, sess, false)
 	if err != nil {
-		l.renderError(w, r, iss, f.tenant, l.storeError(r, "authorize", err))
+		l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "authorize", err))
 		return
 	}
 	if d.step != stepConsent && d.step != stepIssue {
@@ -67,12 +49,12 @@ func (l *Login) serveConsent(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			scopes = gatehouse.ParseScope(gatehouse.JoinScope(slices.Concat(prev.Scopes, f.req.Scopes)))
 		case !gatehouse.IsCode(err, gatehouse.ENOTFOUND):
-			l.renderError(w, r, iss, f.tenant, l.storeError(r, "get consent", err))
+			l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "get consent", err))
 			return
 		}
 		c := &gatehouse.Consent{TenantID: f.client.TenantID, UserID: d.user.ID, Client: f.client.ID, Scopes: scopes}
 		if err := l.store.PutConsent(r.Context(), c); err != nil {
-			l.renderError(w, r, iss, f.tenant, l.storeError(r, "put consent", err))
+			l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "put consent", err))
 			return
 		}
 		l.record(r, f.client.TenantID, actor, "consent.grant", "client:"+f.client.ID, gatehouse.ResultSuccess,

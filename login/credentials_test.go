@@ -104,11 +104,11 @@ func bearerApp(t *testing.T, s *gatehousetest.Server, tenantID, name string) *ga
 var credentialValue = regexp.MustCompile(`(?s)<textarea id="credential-value"[^>]*>([^<]*)</textarea>`)
 
 // shownCredential returns the credential value shown on the page.
-func shownCredential(t *testing.T, p *page) string {
+func shownCredential(t *testing.T, p *gatehousetest.Page) string {
 	t.Helper()
-	m := credentialValue.FindStringSubmatch(p.body)
+	m := credentialValue.FindStringSubmatch(p.Body)
 	if m == nil {
-		t.Fatalf("got %d at %s, want the new credential shown:\n%s", p.status, p.url, p.body)
+		t.Fatalf("got %d at %s, want the new credential shown:\n%s", p.Status, p.URL, p.Body)
 	}
 	return html.UnescapeString(m[1])
 }
@@ -129,14 +129,14 @@ func TestCredentialDeepLink(t *testing.T) {
 
 	b := newBrowser(t, s)
 	deepLink := "/account/credentials/new?client_id=" + url.QueryEscape(crm.ClientID)
-	p := b.get(deepLink)
-	f := p.form(t, "/login")
-	if f.fields.Get("organization") != "acme" || f.fields.Get("return") != deepLink {
-		t.Fatalf("signed out: got sign-in fields %v, want the app's organization and the way back", f.fields)
+	p := b.Get(deepLink)
+	f := p.Form(t, "/login")
+	if f.Fields.Get("organization") != "acme" || f.Fields.Get("return") != deepLink {
+		t.Fatalf("signed out: got sign-in fields %v, want the app's organization and the way back", f.Fields)
 	}
 	p = b.signIn(p, "ana", password)
-	if p.status != http.StatusOK || p.url.RequestURI() != deepLink {
-		t.Fatalf("after sign-in: got %d at %s, want the deep link %s", p.status, p.url, deepLink)
+	if p.Status != http.StatusOK || p.URL.RequestURI() != deepLink {
+		t.Fatalf("after sign-in: got %d at %s, want the deep link %s", p.Status, p.URL, deepLink)
 	}
 	for _, want := range []string{
 		"<strong>CRM &amp; Co</strong> asks for a JWT credential",
@@ -145,18 +145,18 @@ func TestCredentialDeepLink(t *testing.T) {
 		`<li><strong>CRM &amp; Co</strong> <span class="muted">` + crm.ClientID + `</span></li>`,
 		`value="90" checked`,
 	} {
-		if !strings.Contains(p.body, want) {
+		if !strings.Contains(p.Body, want) {
 			t.Errorf("the form lacks %q", want)
 		}
 	}
-	p = b.submit(p, "/account/credentials", url.Values{
+	p = b.Submit(p, "/account/credentials", url.Values{
 		"name": {"CRM sync"}, "expires": {"90"}, "audience": {"clients"}, "client_ids": {crm.ClientID},
 	})
-	if p.status != http.StatusOK {
-		t.Fatalf("create: got %d:\n%s", p.status, p.body)
+	if p.Status != http.StatusOK {
+		t.Fatalf("create: got %d:\n%s", p.Status, p.Body)
 	}
 	value := shownCredential(t, p)
-	if !strings.Contains(p.body, "only time it is shown") || !strings.Contains(p.body, s.URL+"/oauth/token") {
+	if !strings.Contains(p.Body, "only time it is shown") || !strings.Contains(p.Body, s.URL+"/oauth/token") {
 		t.Errorf("the created page does not say it is shown once or where to exchange it")
 	}
 	creds, err := s.Store.ListJWTCredentials(ctx, fx.tenant.ID, fx.user.ID)
@@ -172,7 +172,7 @@ func TestCredentialDeepLink(t *testing.T) {
 		t.Errorf("the store keeps %d bytes, want only the SHA-256", len(cred.Hash))
 	}
 	// Shown once: not on the account page, not in the log.
-	if acct := b.get("/account"); strings.Contains(acct.body, value) {
+	if acct := b.Get("/account"); strings.Contains(acct.Body, value) {
 		t.Error("the account page shows the credential's value")
 	}
 	if strings.Contains(s.Log.String(), value) {
@@ -198,23 +198,23 @@ func TestCredentialDeepLink(t *testing.T) {
 	}
 
 	// The account page lists it by the app's name, with its last use.
-	p = b.get("/account")
+	p = b.Get("/account")
 	for _, want := range []string{"CRM sync", "Only CRM &amp; Co", "Last used"} {
-		if !strings.Contains(p.body, want) {
+		if !strings.Contains(p.Body, want) {
 			t.Errorf("account page lacks %q", want)
 		}
 	}
 	// Revoking asks first.
-	p = b.submit(p, "/account/credentials/revoke", nil)
-	if !strings.Contains(p.body, "lose access to your account at once") {
-		t.Fatalf("got %d, want the confirmation:\n%s", p.status, p.body)
+	p = b.Submit(p, "/account/credentials/revoke", nil)
+	if !strings.Contains(p.Body, "lose access to your account at once") {
+		t.Fatalf("got %d, want the confirmation:\n%s", p.Status, p.Body)
 	}
 	if got, _ := s.Store.GetJWTCredential(ctx, fx.tenant.ID, cred.ID); !got.RevokedAt.IsZero() {
 		t.Fatal("the credential was revoked before the confirmation")
 	}
-	p = b.submit(p, "/account/credentials/revoke", nil)
-	if !strings.Contains(p.body, "The credential was revoked.") || strings.Contains(p.body, "CRM sync") {
-		t.Errorf("after revoking: got %d, want the notice and the credential gone from the list:\n%s", p.status, p.body)
+	p = b.Submit(p, "/account/credentials/revoke", nil)
+	if !strings.Contains(p.Body, "The credential was revoked.") || strings.Contains(p.Body, "CRM sync") {
+		t.Errorf("after revoking: got %d, want the notice and the credential gone from the list:\n%s", p.Status, p.Body)
 	}
 
 	// The token stops, and so do further exchanges.
@@ -232,7 +232,7 @@ func TestCredentialDeepLink(t *testing.T) {
 	// Audited: created and revoked by the user, used by the apps.
 	actor := "user:" + fx.user.ID
 	for action, n := range map[string]int{"credential.create": 1, "credential.revoke": 1, "credential.use": 3} {
-		evs := auditEvents(t, s, fx.tenant.ID, action)
+		evs := s.MustAuditEvents(t, fx.tenant.ID, action)
 		if len(evs) != n {
 			t.Errorf("got %d %s events, want %d: %+v", len(evs), action, n, evs)
 			continue
@@ -245,7 +245,7 @@ func TestCredentialDeepLink(t *testing.T) {
 			t.Errorf("%s: got actor %q, want %q", action, ev.Actor, actor)
 		}
 	}
-	if evs := auditEvents(t, s, fx.tenant.ID, "credential.create"); len(evs) == 1 &&
+	if evs := s.MustAuditEvents(t, fx.tenant.ID, "credential.create"); len(evs) == 1 &&
 		evs[0].Details["allowed_client_ids"] != crm.ClientID {
 		t.Errorf("credential.create details: got %v, want the allowed client", evs[0].Details)
 	}
@@ -263,7 +263,7 @@ func TestCredentialDeepLinkProblems(t *testing.T) {
 	const notice = "The application that sent you here is not registered in Tenant acme."
 
 	signedIn := newBrowser(t, s)
-	signedIn.signIn(signedIn.get("/account?organization=acme"), "ana", password)
+	signedIn.signIn(signedIn.Get("/account?organization=acme"), "ana", password)
 	tests := []struct {
 		name, link string
 	}{
@@ -274,68 +274,68 @@ func TestCredentialDeepLinkProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := signedIn.get(tt.link)
-			if p.status != http.StatusOK {
-				t.Fatalf("got %d, want the form", p.status)
+			p := signedIn.Get(tt.link)
+			if p.Status != http.StatusOK {
+				t.Fatalf("got %d, want the form", p.Status)
 			}
-			if !strings.Contains(p.body, notice) {
-				t.Errorf("got no notice:\n%s", p.body)
+			if !strings.Contains(p.Body, notice) {
+				t.Errorf("got no notice:\n%s", p.Body)
 			}
-			if strings.Contains(p.body, "asks for a JWT credential") || strings.Contains(p.body, globex.client.Name+"</strong>") {
+			if strings.Contains(p.Body, "asks for a JWT credential") || strings.Contains(p.Body, globex.client.Name+"</strong>") {
 				t.Errorf("the form names an app it must not")
 			}
-			p.form(t, "/account/credentials")
+			p.Form(t, "/account/credentials")
 		})
 	}
 
 	t.Run("signed out, unknown app", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.get("/account/credentials/new?client_id=gth_ci_nope")
-		f := p.form(t, "/account/credentials/new")
-		if f.method != "get" || f.fields.Get("client_id") != "gth_ci_nope" {
+		p := b.Get("/account/credentials/new?client_id=gth_ci_nope")
+		f := p.Form(t, "/account/credentials/new")
+		if f.Method != http.MethodGet || f.Fields.Get("client_id") != "gth_ci_nope" {
 			t.Fatalf("got form %+v, want the organization question carrying the client_id", f)
 		}
-		p = b.get("/account/credentials/new?client_id=gth_ci_nope&organization=acme")
-		if got := p.form(t, "/login").fields.Get("return"); got != "/account/credentials/new?client_id=gth_ci_nope" {
+		p = b.Get("/account/credentials/new?client_id=gth_ci_nope&organization=acme")
+		if got := p.Form(t, "/login").Fields.Get("return"); got != "/account/credentials/new?client_id=gth_ci_nope" {
 			t.Fatalf("got return %q, want the deep link", got)
 		}
 		p = b.signIn(p, "ana", password)
-		if p.url.Path != "/account/credentials/new" || !strings.Contains(p.body, notice) {
-			t.Errorf("got %d at %s, want the form with the notice:\n%s", p.status, p.url, p.body)
+		if p.URL.Path != "/account/credentials/new" || !strings.Contains(p.Body, notice) {
+			t.Errorf("got %d at %s, want the form with the notice:\n%s", p.Status, p.URL, p.Body)
 		}
 	})
 
 	t.Run("signed out, wrong password keeps the way back", func(t *testing.T) {
 		b := newBrowser(t, s)
 		link := "/account/credentials/new?client_id=" + crm.ClientID
-		p := b.signIn(b.get(link), "ana", "wrong")
-		if got := p.form(t, "/login").fields.Get("return"); got != link {
+		p := b.signIn(b.Get(link), "ana", "wrong")
+		if got := p.Form(t, "/login").Fields.Get("return"); got != link {
 			t.Fatalf("after a wrong password: got return %q, want %q", got, link)
 		}
-		if p = b.signIn(p, "ana", password); p.url.RequestURI() != link {
-			t.Errorf("got %s, want %s", p.url, link)
+		if p = b.signIn(p, "ana", password); p.URL.RequestURI() != link {
+			t.Errorf("got %s, want %s", p.URL, link)
 		}
 	})
 
 	t.Run("tenant issuer", func(t *testing.T) {
 		b := newBrowser(t, s)
 		link := "/t/acme/account/credentials/new?client_id=" + crm.ClientID
-		p := b.get(link)
-		f := p.form(t, "/t/acme/login")
-		if f.fields.Has("organization") || f.fields.Get("return") != link {
-			t.Fatalf("got sign-in fields %v, want no organization and the way back", f.fields)
+		p := b.Get(link)
+		f := p.Form(t, "/t/acme/login")
+		if f.Fields.Has("organization") || f.Fields.Get("return") != link {
+			t.Fatalf("got sign-in fields %v, want no organization and the way back", f.Fields)
 		}
 		p = b.signIn(p, "ana", password)
-		if p.url.RequestURI() != link || !strings.Contains(p.body, "<strong>CRM</strong> asks") {
-			t.Fatalf("got %d at %s, want the form for the CRM", p.status, p.url)
+		if p.URL.RequestURI() != link || !strings.Contains(p.Body, "<strong>CRM</strong> asks") {
+			t.Fatalf("got %d at %s, want the form for the CRM", p.Status, p.URL)
 		}
 		// The credential is the tenant issuer's: its own token endpoint
 		// takes it, the platform's does not.
-		p = b.submit(p, "/t/acme/account/credentials", url.Values{
+		p = b.Submit(p, "/t/acme/account/credentials", url.Values{
 			"name": {"CRM"}, "expires": {"30"}, "audience": {"clients"}, "client_ids": {crm.ClientID},
 		})
 		value := shownCredential(t, p)
-		if !strings.Contains(p.body, s.URL+"/t/acme/oauth/token") {
+		if !strings.Contains(p.Body, s.URL+"/t/acme/oauth/token") {
 			t.Error("the created page does not name the tenant issuer's token endpoint")
 		}
 		form := url.Values{"grant_type": {gatehouse.GrantJWTBearer}, "assertion": {value}}
@@ -357,10 +357,10 @@ func TestCredentialDeepLinkProblems(t *testing.T) {
 			"/oauth/authorize?client_id=x",
 		} {
 			b := newBrowser(t, s)
-			p := b.get("/account?organization=acme")
-			p = b.submit(p, "/login", url.Values{"username": {"ana"}, "password": {password}, "return": {ret}})
-			if p.url.Host != b.host || p.url.Path != "/account" {
-				t.Errorf("return %q: got %s, want the account page", ret, p.url)
+			p := b.Get("/account?organization=acme")
+			p = b.Submit(p, "/login", url.Values{"username": {"ana"}, "password": {password}, "return": {ret}})
+			if p.URL.Host != b.host || p.URL.Path != "/account" {
+				t.Errorf("return %q: got %s, want the account page", ret, p.URL)
 			}
 		}
 	})
@@ -378,7 +378,7 @@ func TestCreateCredentialForm(t *testing.T) {
 	erp := bearerApp(t, s, fx.tenant.ID, "ERP")
 	ctx := context.Background()
 	b := newBrowser(t, s)
-	b.signIn(b.get("/account?organization=acme"), "ana", password)
+	b.signIn(b.Get("/account?organization=acme"), "ana", password)
 	now := s.Clock.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
 	day := func(d int) string { return today.AddDate(0, 0, d).Format("2006-01-02") }
@@ -420,17 +420,17 @@ func TestCreateCredentialForm(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			p := b.post("/account/credentials", tt.form)
-			if p.status != http.StatusBadRequest {
-				t.Fatalf("got %d, want 400", p.status)
+			p := b.Post("/account/credentials", tt.form)
+			if p.Status != http.StatusBadRequest {
+				t.Fatalf("got %d, want 400", p.Status)
 			}
-			if !strings.Contains(html.UnescapeString(p.body), tt.want) {
-				t.Errorf("got no %q:\n%s", tt.want, p.body)
+			if !strings.Contains(html.UnescapeString(p.Body), tt.want) {
+				t.Errorf("got no %q:\n%s", tt.want, p.Body)
 			}
-			if strings.Contains(p.body, `id="credential-value"`) {
+			if strings.Contains(p.Body, `id="credential-value"`) {
 				t.Errorf("a credential was shown")
 			}
-			if tt.form.Get("name") == "Sync" && !strings.Contains(p.body, `value="Sync"`) {
+			if tt.form.Get("name") == "Sync" && !strings.Contains(p.Body, `value="Sync"`) {
 				t.Errorf("the name typed is not kept")
 			}
 		})
@@ -457,7 +457,7 @@ func TestCreateCredentialForm(t *testing.T) {
 	for i, tt := range accepted {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.form.Set("name", tt.name)
-			p := b.post("/account/credentials", tt.form)
+			p := b.Post("/account/credentials", tt.form)
 			value := shownCredential(t, p)
 			creds, err := s.Store.ListJWTCredentials(ctx, fx.tenant.ID, fx.user.ID)
 			if err != nil || len(creds) != i+1 {
@@ -467,7 +467,7 @@ func TestCreateCredentialForm(t *testing.T) {
 			if c.Name != tt.name || !slices.Equal(c.AllowedClientIDs, tt.wantAllowed) || !c.ExpiresAt.Equal(tt.wantExpires) {
 				t.Errorf("got %q for %v until %v, want %v until %v", c.Name, c.AllowedClientIDs, c.ExpiresAt, tt.wantAllowed, tt.wantExpires)
 			}
-			if tt.wantAllowed == nil && !strings.Contains(p.body, "Any application of Tenant acme") {
+			if tt.wantAllowed == nil && !strings.Contains(p.Body, "Any application of Tenant acme") {
 				t.Errorf("the created page does not say any app may use it")
 			}
 			if res := exchange(t, s, crm, value); res.status != http.StatusOK {
@@ -489,17 +489,17 @@ func TestCredentialForms(t *testing.T) {
 	form := url.Values{"name": {"Sync"}, "expires": {"30"}, "audience": {"clients"}, "client_ids": {crm.ClientID}}
 
 	anon := newBrowser(t, s)
-	if p := anon.post("/account/credentials", form); p.url.Path != "/account" || strings.Contains(p.body, `id="credential-value"`) {
-		t.Errorf("signed out: got %d at %s, want the account page's sign-in", p.status, p.url)
+	if p := anon.Post("/account/credentials", form); p.URL.Path != "/account" || strings.Contains(p.Body, `id="credential-value"`) {
+		t.Errorf("signed out: got %d at %s, want the account page's sign-in", p.Status, p.URL)
 	}
 
 	ana := newBrowser(t, s)
-	ana.signIn(ana.get("/account?organization=acme"), "ana", password)
-	ana.header.Set("Sec-Fetch-Site", "cross-site")
-	if p := ana.post("/account/credentials", form); p.status != http.StatusForbidden {
-		t.Errorf("cross-site create: got %d, want 403", p.status)
+	ana.signIn(ana.Get("/account?organization=acme"), "ana", password)
+	ana.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := ana.Post("/account/credentials", form); p.Status != http.StatusForbidden {
+		t.Errorf("cross-site create: got %d, want 403", p.Status)
 	}
-	ana.header.Del("Sec-Fetch-Site")
+	ana.Header.Del("Sec-Fetch-Site")
 	for _, u := range []*gatehouse.User{fx.user, bo} {
 		if creds, err := s.Store.ListJWTCredentials(ctx, fx.tenant.ID, u.ID); err != nil || len(creds) != 0 {
 			t.Fatalf("got %d credentials (%v) for %s, want none", len(creds), err, u.Username)
@@ -508,27 +508,27 @@ func TestCredentialForms(t *testing.T) {
 
 	// Bo's credential is not Ana's to revoke, whatever she posts.
 	bob := newBrowser(t, s)
-	bob.signIn(bob.get("/account?organization=acme"), "bo", password)
-	bobValue := shownCredential(t, bob.post("/account/credentials", form))
+	bob.signIn(bob.Get("/account?organization=acme"), "bo", password)
+	bobValue := shownCredential(t, bob.Post("/account/credentials", form))
 	bobCreds, err := s.Store.ListJWTCredentials(ctx, fx.tenant.ID, bo.ID)
 	if err != nil || len(bobCreds) != 1 {
 		t.Fatalf("got %d credentials for bo (%v)", len(bobCreds), err)
 	}
 	for _, confirm := range []string{"", "yes"} {
-		p := ana.post("/account/credentials/revoke", url.Values{"credential": {bobCreds[0].ID}, "confirm": {confirm}})
-		if strings.Contains(p.body, "Sync") {
+		p := ana.Post("/account/credentials/revoke", url.Values{"credential": {bobCreds[0].ID}, "confirm": {confirm}})
+		if strings.Contains(p.Body, "Sync") {
 			t.Errorf("ana sees bo's credential on the page")
 		}
 	}
-	bob.header.Set("Sec-Fetch-Site", "cross-site")
-	if p := bob.post("/account/credentials/revoke", url.Values{"credential": {bobCreds[0].ID}, "confirm": {"yes"}}); p.status != http.StatusForbidden {
-		t.Errorf("cross-site revoke: got %d, want 403", p.status)
+	bob.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := bob.Post("/account/credentials/revoke", url.Values{"credential": {bobCreds[0].ID}, "confirm": {"yes"}}); p.Status != http.StatusForbidden {
+		t.Errorf("cross-site revoke: got %d, want 403", p.Status)
 	}
-	bob.header.Del("Sec-Fetch-Site")
+	bob.Header.Del("Sec-Fetch-Site")
 	if res := exchange(t, s, crm, bobValue); res.status != http.StatusOK {
 		t.Errorf("bo's credential stopped working: %d %s", res.status, res.raw)
 	}
-	if evs := auditEvents(t, s, fx.tenant.ID, "credential.revoke"); len(evs) != 0 {
+	if evs := s.MustAuditEvents(t, fx.tenant.ID, "credential.revoke"); len(evs) != 0 {
 		t.Errorf("got credential.revoke events %+v, want none", evs)
 	}
 }

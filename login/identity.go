@@ -105,12 +105,8 @@ func (l *Login) showSignIn(w http.ResponseWriter, r *http.Request, iss gatehouse
 // form again, with a message that does not say which part was wrong, or
 // an error page) and returns nil.
 func (l *Login) CheckSignIn(w http.ResponseWriter, r *http.Request, p SignInPrompt) *gatehouse.User {
-	iss, ok := l.issuer(w, r)
+	iss, ok := l.formIssuer(w, r)
 	if !ok {
-		return nil
-	}
-	if err := r.ParseForm(); err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
 		return nil
 	}
 	tenant, slug, perr := l.accountTenant(r, iss, r.PostForm.Get("organization"))

@@ -222,8 +222,22 @@ func (l *Login) issuer(w http.ResponseWriter, r *http.Request) (gatehouse.Issuer
 	iss, ok := gatehouse.IssuerFrom(r.Context())
 	if !ok || iss.URL == "" {
 		l.log.Error("no issuer in the request context; are the pages mounted behind the server?", "path", r.URL.Path)
-		l.renderError(w, r, gatehouse.Issuer{}, nil, errInternal)
+		l.renderError(w, r, gatehouse.Issuer{}, nil, web.InternalError())
 		return gatehouse.Issuer{}, false
+	}
+	return iss, true
+}
+
+// formIssuer is issuer for a posted form: it also reads the form, and
+// answers one that cannot be read.
+func (l *Login) formIssuer(w http.ResponseWriter, r *http.Request) (gatehouse.Issuer, bool) {
+	iss, ok := l.issuer(w, r)
+	if !ok {
+		return iss, false
+	}
+	if err := r.ParseForm(); err != nil {
+		l.renderError(w, r, iss, nil, errBadRequest)
+		return iss, false
 	}
 	return iss, true
 }
@@ -278,56 +292,45 @@ func (l *Login) render(w http.ResponseWriter, r *http.Request, status int, p web
 	}
 }
 
-// pageError is a failure shown on our own page: a fixed, safe title and
-// message and the status to answer with.
-type pageError struct {
-	status  int
-	title   string
-	message string
+// pageError is how the pages name web.PageError, the failure shown on
+// our own page instead of what was asked for.
+type pageError = web.PageError
+
+// badLink is a failure of a link an application sent the browser with:
+// status 400 and the title the pages share for it, with a message that
+// says what is wrong.
+func badLink(message string) *pageError {
+	return &pageError{Status: http.StatusBadRequest, Title: "Something is wrong with this link", Message: message}
 }
 
-func (e *pageError) Error() string { return e.message }
-
-// The pages' fixed failures.
+// The pages' own fixed failures; web builds the ones every page shares
+// (web.InternalError, web.UnavailableError).
 var (
-	errInternal = &pageError{http.StatusInternalServerError, "Something went wrong",
-		"Something went wrong on our side. Please try again in a moment."}
-	errUnavailable = &pageError{http.StatusServiceUnavailable, "Please try again",
-		"The service is busy right now. Please try again in a moment."}
-	errBadRequest = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"This request could not be read. Go back to the application and try again."}
-	errNoClient = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here did not say who it is. Go back to it and try again."}
-	errUnknownClient = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here is not registered. Ask its developer to check its client ID."}
-	errRepeatedClient = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here gave its client ID or redirect URI more than once."}
-	errNoRedirect = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here did not say where to return. Ask its developer to send the redirect URI."}
-	errBadRedirect = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here asked to return to an address it has not registered. Ask its developer to check its redirect URIs."}
-	errWrongIssuer = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"This application belongs to another organization and cannot sign in here."}
-	errTenantDisabled = &pageError{http.StatusBadRequest, "Sign-in is not available",
-		"The organization this application belongs to is not active."}
-	errExpired = &pageError{http.StatusBadRequest, "This sign-in has expired",
-		"This sign-in request has expired or was already used. Go back to the application and start again."}
-	errClientGone = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application you were signing in to is no longer registered."}
-	errBadHint = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here gave a sign-out request that is not valid."}
-	errHintMismatch = &pageError{http.StatusBadRequest, "Something is wrong with this link",
-		"The application that sent you here gave a sign-out request for another application."}
+	errBadRequest     = badLink("This request could not be read. Go back to the application and try again.")
+	errNoClient       = badLink("The application that sent you here did not say who it is. Go back to it and try again.")
+	errUnknownClient  = badLink("The application that sent you here is not registered. Ask its developer to check its client ID.")
+	errRepeatedClient = badLink("The application that sent you here gave its client ID or redirect URI more than once.")
+	errNoRedirect     = badLink("The application that sent you here did not say where to return. Ask its developer to send the redirect URI.")
+	errBadRedirect    = badLink("The application that sent you here asked to return to an address it has not registered. Ask its developer to check its redirect URIs.")
+	errWrongIssuer    = badLink("This application belongs to another organization and cannot sign in here.")
+	errClientGone     = badLink("The application you were signing in to is no longer registered.")
+	errBadHint        = badLink("The application that sent you here gave a sign-out request that is not valid.")
+	errHintMismatch   = badLink("The application that sent you here gave a sign-out request for another application.")
+
+	errTenantDisabled = &pageError{Status: http.StatusBadRequest, Title: "Sign-in is not available",
+		Message: "The organization this application belongs to is not active."}
+	errExpired = &pageError{Status: http.StatusBadRequest, Title: "This sign-in has expired",
+		Message: "This sign-in request has expired or was already used. Go back to the application and start again."}
 )
 
 // storeError maps a store failure to the page shown for it and logs it.
 func (l *Login) storeError(r *http.Request, op string, err error) *pageError {
 	if gatehouse.IsCode(err, gatehouse.EUNAVAILABLE) {
 		l.log.WarnContext(r.Context(), op, "err", err)
-		return errUnavailable
+		return web.UnavailableError()
 	}
 	l.log.ErrorContext(r.Context(), op, "err", err)
-	return errInternal
+	return web.InternalError()
 }
 
 // renderError shows e on the tenant's page (the platform's when t is nil).
@@ -335,7 +338,7 @@ func (l *Login) renderError(w http.ResponseWriter, r *http.Request, iss gatehous
 	if t == nil {
 		t = iss.Tenant
 	}
-	l.render(w, r, e.status, web.Page{Title: e.title, Brand: l.brand(t), Data: web.ErrorPage{Message: e.message}})
+	l.render(w, r, e.Status, e.Page(l.brand(t)))
 }
 
 // remoteIP returns the browser's address for audit and rate limits.

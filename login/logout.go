@@ -29,19 +29,8 @@ type logoutRequest struct {
 // id_token_hint of the browser's own session the session ends at once;
 // otherwise the user confirms first, since anyone can link here.
 func (l *Login) serveLogout(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	iss, p, ok := l.endpointParams(w, r, pathLogout)
 	if !ok {
-		return
-	}
-	p, err := readParams(r)
-	if err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
-		return
-	}
-	// As for authorization: a cross-site POST carries no SameSite=Lax
-	// cookie; as a top-level GET it does.
-	if r.Method == http.MethodPost && sessionCookie(r, iss) == "" {
-		redirect(w, base(iss)+pathLogout+"?"+p.encode())
 		return
 	}
 	if p.repeated() != "" {
@@ -85,7 +74,7 @@ func (l *Login) checkLogout(r *http.Request, iss gatehouse.Issuer, rawHint, clie
 		claims, err := l.tokens.VerifyIDTokenHint(rawHint, iss.URL)
 		if err != nil {
 			if gatehouse.IsCode(err, gatehouse.EUNAVAILABLE) {
-				return nil, errUnavailable
+				return nil, web.UnavailableError()
 			}
 			return nil, errBadHint
 		}
@@ -164,12 +153,8 @@ func (l *Login) sessionOwner(r *http.Request, sess *gatehouse.Session) (string, 
 // serveLogoutConfirm ends the session after the user confirmed, or after
 // the account page's sign-out button.
 func (l *Login) serveLogoutConfirm(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	iss, ok := l.formIssuer(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
 		return
 	}
 	f := r.PostForm

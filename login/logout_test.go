@@ -28,7 +28,7 @@ func TestLogout(t *testing.T) {
 	signedIn := func(t *testing.T) (*browser, *gatehouse.Session, string) {
 		t.Helper()
 		b := newBrowser(t, s)
-		checkResponse(t, callbackOf(t, b, b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)), s.URL)
+		checkResponse(t, callbackOf(t, b, b.signIn(b.Get(authorizeURL(s.URL, fx.client, nil)), "ana", password)), s.URL)
 		sess := b.session()
 		if sess == nil {
 			t.Fatal("no session")
@@ -47,16 +47,16 @@ func TestLogout(t *testing.T) {
 
 	t.Run("id_token_hint and registered URI", func(t *testing.T) {
 		b, sess, hint := signedIn(t)
-		p := b.get(logoutURL(url.Values{
+		p := b.Get(logoutURL(url.Values{
 			"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"}, "state": {"s 1&2"},
 		}))
-		if p.status != http.StatusSeeOther || p.header.Get("Location") != "http://127.0.0.1/bye?from=idp&state=s+1%262" {
-			t.Errorf("got %d to %q, want a redirect to the registered URI with state", p.status, p.header.Get("Location"))
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "http://127.0.0.1/bye?from=idp&state=s+1%262" {
+			t.Errorf("got %d to %q, want a redirect to the registered URI with state", p.Status, p.Header.Get("Location"))
 		}
-		if !revoked(t, sess) || b.cookie() != "" {
+		if !revoked(t, sess) || b.Cookie(sessionCookie) != "" {
 			t.Error("the session was not ended, or its cookie not cleared")
 		}
-		evs := auditEvents(t, s, fx.tenant.ID, "logout")
+		evs := s.MustAuditEvents(t, fx.tenant.ID, "logout")
 		if len(evs) == 0 || evs[len(evs)-1].Target != "session:"+sess.ID || evs[len(evs)-1].Actor != "user:"+fx.user.ID {
 			t.Errorf("got logout events %+v, want one for the session", evs)
 		}
@@ -64,12 +64,12 @@ func TestLogout(t *testing.T) {
 
 	t.Run("POST with client_id", func(t *testing.T) {
 		b, sess, hint := signedIn(t)
-		p := b.post(s.URL+"/oauth/logout", url.Values{
+		p := b.Post(s.URL+"/oauth/logout", url.Values{
 			"id_token_hint": {hint}, "client_id": {fx.client.ClientID},
 			"post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"},
 		})
-		if p.status != http.StatusSeeOther || p.header.Get("Location") != "http://127.0.0.1/bye?from=idp" {
-			t.Errorf("got %d to %q, want a redirect without state", p.status, p.header.Get("Location"))
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "http://127.0.0.1/bye?from=idp" {
+			t.Errorf("got %d to %q, want a redirect without state", p.Status, p.Header.Get("Location"))
 		}
 		if !revoked(t, sess) {
 			t.Error("the session was not ended")
@@ -78,11 +78,11 @@ func TestLogout(t *testing.T) {
 
 	t.Run("unregistered post_logout_redirect_uri", func(t *testing.T) {
 		b, sess, hint := signedIn(t)
-		p := b.get(logoutURL(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://evil.example/"}, "state": {"x"}}))
-		if p.status != http.StatusOK || p.header.Get("Location") != "" || !strings.Contains(p.body, "You are signed out.") {
-			t.Errorf("got %d (Location %q), want the signed-out page and no redirect", p.status, p.header.Get("Location"))
+		p := b.Get(logoutURL(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://evil.example/"}, "state": {"x"}}))
+		if p.Status != http.StatusOK || p.Header.Get("Location") != "" || !strings.Contains(p.Body, "You are signed out.") {
+			t.Errorf("got %d (Location %q), want the signed-out page and no redirect", p.Status, p.Header.Get("Location"))
 		}
-		if strings.Contains(p.body, "evil.example") {
+		if strings.Contains(p.Body, "evil.example") {
 			t.Error("the signed-out page links the unregistered URI")
 		}
 		if !revoked(t, sess) {
@@ -92,24 +92,24 @@ func TestLogout(t *testing.T) {
 
 	t.Run("without id_token_hint the user confirms", func(t *testing.T) {
 		b, sess, _ := signedIn(t)
-		p := b.get(logoutURL(url.Values{"client_id": {fx.client.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"}, "state": {"abc"}}))
-		if p.status != http.StatusOK || !strings.Contains(p.body, "Test App</strong> asks you to sign out") {
-			t.Fatalf("got %d, want the confirmation page:\n%s", p.status, p.body)
+		p := b.Get(logoutURL(url.Values{"client_id": {fx.client.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"}, "state": {"abc"}}))
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Test App</strong> asks you to sign out") {
+			t.Fatalf("got %d, want the confirmation page:\n%s", p.Status, p.Body)
 		}
 		if revoked(t, sess) {
 			t.Fatal("the session ended before the user confirmed")
 		}
 		// The confirmation is CSRF-protected.
-		b.header.Set("Sec-Fetch-Site", "cross-site")
-		if q := b.submit(p, "/oauth/logout/confirm", nil); q.status != http.StatusForbidden || revoked(t, sess) {
-			t.Errorf("cross-site confirmation: got %d, want 403 and the session kept", q.status)
+		b.Header.Set("Sec-Fetch-Site", "cross-site")
+		if q := b.Submit(p, "/oauth/logout/confirm", nil); q.Status != http.StatusForbidden || revoked(t, sess) {
+			t.Errorf("cross-site confirmation: got %d, want 403 and the session kept", q.Status)
 		}
-		b.header.Del("Sec-Fetch-Site")
-		q := b.submit(p, "/oauth/logout/confirm", nil)
-		if q.status != http.StatusSeeOther || q.header.Get("Location") != "http://127.0.0.1/bye?from=idp&state=abc" {
-			t.Errorf("got %d to %q, want the registered URI with state", q.status, q.header.Get("Location"))
+		b.Header.Del("Sec-Fetch-Site")
+		q := b.Submit(p, "/oauth/logout/confirm", nil)
+		if q.Status != http.StatusSeeOther || q.Header.Get("Location") != "http://127.0.0.1/bye?from=idp&state=abc" {
+			t.Errorf("got %d to %q, want the registered URI with state", q.Status, q.Header.Get("Location"))
 		}
-		if !revoked(t, sess) || b.cookie() != "" {
+		if !revoked(t, sess) || b.Cookie(sessionCookie) != "" {
 			t.Error("the session was not ended after confirming")
 		}
 	})
@@ -117,9 +117,9 @@ func TestLogout(t *testing.T) {
 	t.Run("hint of another session asks first", func(t *testing.T) {
 		b, sess, _ := signedIn(t)
 		_, _, otherHint := signedIn(t)
-		p := b.get(logoutURL(url.Values{"id_token_hint": {otherHint}}))
-		if p.status != http.StatusOK || !strings.Contains(p.body, "/oauth/logout/confirm") || revoked(t, sess) {
-			t.Errorf("got %d, want the confirmation page and the session kept", p.status)
+		p := b.Get(logoutURL(url.Values{"id_token_hint": {otherHint}}))
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "/oauth/logout/confirm") || revoked(t, sess) {
+			t.Errorf("got %d, want the confirmation page and the session kept", p.Status)
 		}
 	})
 
@@ -138,9 +138,9 @@ func TestLogout(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				p := b.get(logoutURL(tc.v))
-				if p.status != http.StatusBadRequest || p.header.Get("Location") != "" || !strings.Contains(p.body, tc.want) {
-					t.Errorf("got %d (Location %q), want the error page saying %q:\n%s", p.status, p.header.Get("Location"), tc.want, p.body)
+				p := b.Get(logoutURL(tc.v))
+				if p.Status != http.StatusBadRequest || p.Header.Get("Location") != "" || !strings.Contains(p.Body, tc.want) {
+					t.Errorf("got %d (Location %q), want the error page saying %q:\n%s", p.Status, p.Header.Get("Location"), tc.want, p.Body)
 				}
 			})
 		}
@@ -151,9 +151,9 @@ func TestLogout(t *testing.T) {
 
 	t.Run("without a session", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.get(logoutURL(url.Values{"client_id": {fx.client.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"}}))
-		if p.status != http.StatusSeeOther || p.header.Get("Location") != "http://127.0.0.1/bye?from=idp" {
-			t.Errorf("got %d to %q, want the registered URI", p.status, p.header.Get("Location"))
+		p := b.Get(logoutURL(url.Values{"client_id": {fx.client.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1/bye?from=idp"}}))
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "http://127.0.0.1/bye?from=idp" {
+			t.Errorf("got %d to %q, want the registered URI", p.Status, p.Header.Get("Location"))
 		}
 	})
 
@@ -162,15 +162,15 @@ func TestLogout(t *testing.T) {
 		// A browser keeps the Lax cookie from a cross-site POST; the
 		// endpoint then continues as a top-level GET, which carries it.
 		u, _ := url.Parse(s.URL)
-		saved := b.jar.Cookies(u)
+		saved := b.Jar.Cookies(u)
 		fresh := newBrowser(t, s)
-		fresh.header.Set("Sec-Fetch-Site", "cross-site")
-		p := fresh.post(s.URL+"/oauth/logout", url.Values{"id_token_hint": {hint}})
-		if p.url.Path != "/oauth/logout" || p.url.Query().Get("id_token_hint") != hint {
-			t.Fatalf("got %d at %s, want the request continued as a GET", p.status, p.url)
+		fresh.Header.Set("Sec-Fetch-Site", "cross-site")
+		p := fresh.Post(s.URL+"/oauth/logout", url.Values{"id_token_hint": {hint}})
+		if p.URL.Path != "/oauth/logout" || p.URL.Query().Get("id_token_hint") != hint {
+			t.Fatalf("got %d at %s, want the request continued as a GET", p.Status, p.URL)
 		}
-		fresh.jar.SetCookies(u, saved)
-		fresh.get(p.url.String())
+		fresh.Jar.SetCookies(u, saved)
+		fresh.Get(p.URL.String())
 		if !revoked(t, sess) {
 			t.Error("the session was not ended by the continued request")
 		}

@@ -32,8 +32,8 @@ type PasswordTokens interface {
 // maxTokenLen bounds the token looked up: the links hold 43 characters.
 const maxTokenLen = 100
 
-var errBadLink = &pageError{http.StatusBadRequest, "This link does not work",
-	"This link has expired, was already used, or was replaced by a newer one. Ask an administrator of your organization for a new link."}
+var errBadLink = &pageError{Status: http.StatusBadRequest, Title: "This link does not work",
+	Message: "This link has expired, was already used, or was replaced by a newer one. Ask an administrator of your organization for a new link."}
 
 // passwordLink finds the token of a set-password link and its user. A
 // token of another tenant than the issuer's, or of a disabled user, is
@@ -105,12 +105,8 @@ func (l *Login) renderSetPassword(w http.ResponseWriter, r *http.Request, iss ga
 }
 
 func (l *Login) serveSetPassword(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	iss, ok := l.formIssuer(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
 		return
 	}
 	value := r.PostForm.Get("token")

@@ -27,15 +27,15 @@ func TestSetPasswordLink(t *testing.T) {
 	page := "/t/acme/password/set?token=" + url.QueryEscape(link.Token)
 	b := newBrowser(t, s)
 
-	p := b.get(page)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Set your password") || !strings.Contains(p.body, `value="cy"`) {
-		t.Fatalf("the link's page: %d\n%s", p.status, p.body)
+	p := b.Get(page)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Set your password") || !strings.Contains(p.Body, `value="cy"`) {
+		t.Fatalf("the link's page: %d\n%s", p.Status, p.Body)
 	}
-	if f := p.form(t, "/t/acme/password/set"); f.fields.Get("token") != link.Token || f.method != "post" {
+	if f := p.Form(t, "/t/acme/password/set"); f.Fields.Get("token") != link.Token || f.Method != http.MethodPost {
 		t.Errorf("form: %+v, want a POST carrying the token", f)
 	}
-	if p.header.Get("Referrer-Policy") != "no-referrer" || p.header.Get("Cache-Control") != "no-store" {
-		t.Errorf("headers: Referrer-Policy %q, Cache-Control %q", p.header.Get("Referrer-Policy"), p.header.Get("Cache-Control"))
+	if p.Header.Get("Referrer-Policy") != "no-referrer" || p.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("headers: Referrer-Policy %q, Cache-Control %q", p.Header.Get("Referrer-Policy"), p.Header.Get("Cache-Control"))
 	}
 	if strings.Contains(s.Log.String(), link.Token) {
 		t.Errorf("the token reached the log")
@@ -51,12 +51,12 @@ func TestSetPasswordLink(t *testing.T) {
 		{"a huge token", "/t/acme/password/set?token=" + strings.Repeat("x", 500)},
 	}
 	for _, tt := range refused {
-		if p := b.get(tt.path); p.status != http.StatusBadRequest || !strings.Contains(p.body, "This link does not work") {
-			t.Errorf("%s: %d, want 400 and the error page", tt.name, p.status)
+		if p := b.Get(tt.path); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "This link does not work") {
+			t.Errorf("%s: %d, want 400 and the error page", tt.name, p.Status)
 		}
 	}
-	if p := b.get("/password/set?token=" + url.QueryEscape(link.Token)); p.status != http.StatusOK {
-		t.Errorf("at the platform issuer: %d, want 200", p.status)
+	if p := b.Get("/password/set?token=" + url.QueryEscape(link.Token)); p.Status != http.StatusOK {
+		t.Errorf("at the platform issuer: %d, want 200", p.Status)
 	}
 
 	// Mistakes show the form again and spend nothing.
@@ -64,35 +64,35 @@ func TestSetPasswordLink(t *testing.T) {
 		"passwords that differ": {"password": {"a long new password"}, "confirm": {"a long new passwort"}},
 		"a short password":      {"password": {"short"}, "confirm": {"short"}},
 	} {
-		got := b.submit(p, "/t/acme/password/set", form)
-		if got.status != http.StatusBadRequest || !strings.Contains(got.body, `role="alert"`) || got.form(t, "/password/set").fields.Get("token") != link.Token {
-			t.Errorf("%s: %d\n%s", name, got.status, got.body)
+		got := b.Submit(p, "/t/acme/password/set", form)
+		if got.Status != http.StatusBadRequest || !strings.Contains(got.Body, `role="alert"`) || got.Form(t, "/password/set").Fields.Get("token") != link.Token {
+			t.Errorf("%s: %d\n%s", name, got.Status, got.Body)
 		}
 	}
 	cross := newBrowser(t, s)
-	cross.header.Set("Sec-Fetch-Site", "cross-site")
-	if got := cross.post("/t/acme/password/set", url.Values{"token": {link.Token}, "password": {"x"}, "confirm": {"x"}}); got.status != http.StatusForbidden {
-		t.Errorf("a cross-site post: %d, want 403", got.status)
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	if got := cross.Post("/t/acme/password/set", url.Values{"token": {link.Token}, "password": {"x"}, "confirm": {"x"}}); got.Status != http.StatusForbidden {
+		t.Errorf("a cross-site post: %d, want 403", got.Status)
 	}
 
-	done := b.submit(p, "/t/acme/password/set", url.Values{"password": {"a long new password"}, "confirm": {"a long new password"}})
-	if done.status != http.StatusOK || !strings.Contains(done.body, "Your password is set") || !strings.Contains(done.body, `href="/t/acme/account"`) {
-		t.Fatalf("set: %d\n%s", done.status, done.body)
+	done := b.Submit(p, "/t/acme/password/set", url.Values{"password": {"a long new password"}, "confirm": {"a long new password"}})
+	if done.Status != http.StatusOK || !strings.Contains(done.Body, "Your password is set") || !strings.Contains(done.Body, `href="/t/acme/account"`) {
+		t.Fatalf("set: %d\n%s", done.Status, done.Body)
 	}
 	got, err := s.Store.GetUser(ctx, acme.ID, u.ID)
 	if err != nil || got.Status != gatehouse.StatusActive || s.App.Hasher.Verify(ctx, "a long new password", got.PasswordHash) != nil {
 		t.Errorf("after setting: status %s, err %v; want active with the new password", got.Status, err)
 	}
 	// The user signs in with it.
-	signin := b.get("/t/acme/account")
-	if acc := b.signIn(signin, "cy", "a long new password"); acc.status != http.StatusOK || !strings.Contains(acc.body, "cy") || b.session() == nil {
-		t.Errorf("signing in with the new password: %d", acc.status)
+	signin := b.Get("/t/acme/account")
+	if acc := b.signIn(signin, "cy", "a long new password"); acc.Status != http.StatusOK || !strings.Contains(acc.Body, "cy") || b.session() == nil {
+		t.Errorf("signing in with the new password: %d", acc.Status)
 	}
 	// Single use.
-	if again := b.submit(p, "/t/acme/password/set", url.Values{"password": {"another password!"}, "confirm": {"another password!"}}); again.status != http.StatusBadRequest {
-		t.Errorf("the link used twice: %d, want 400", again.status)
+	if again := b.Submit(p, "/t/acme/password/set", url.Values{"password": {"another password!"}, "confirm": {"another password!"}}); again.Status != http.StatusBadRequest {
+		t.Errorf("the link used twice: %d, want 400", again.Status)
 	}
-	evs := auditOf(t, s, acme.ID, "user.password.set")
+	evs := s.MustAuditEvents(t, acme.ID, "user.password.set")
 	if len(evs) != 1 || evs[0].Actor != "user:"+u.ID || evs[0].Details["via"] != "link" || evs[0].Details["link_by"] != "test" {
 		t.Errorf("audit: %+v", evs)
 	}
@@ -105,21 +105,6 @@ func TestSetPasswordLink(t *testing.T) {
 	}
 }
 
-// auditOf returns a tenant's events with action, after writing what is
-// queued.
-func auditOf(t *testing.T, s *gatehousetest.Server, tenantID, action string) []*gatehouse.AuditEvent {
-	t.Helper()
-	ctx := context.Background()
-	if err := s.App.Audit.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	evs, _, err := s.Store.ListAuditEvents(ctx, gatehouse.AuditFilter{TenantID: tenantID, Action: action, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
 func TestSetPasswordReset(t *testing.T) {
 	t.Parallel()
 	s := gatehousetest.MustRunServer(t)
@@ -129,7 +114,7 @@ func TestSetPasswordReset(t *testing.T) {
 
 	// A signed-in browser loses its session when the password is reset.
 	signedIn := newBrowser(t, s)
-	signedIn.signIn(signedIn.get("/t/acme/account"), "ana", password)
+	signedIn.signIn(signedIn.Get("/t/acme/account"), "ana", password)
 	if signedIn.session() == nil {
 		t.Fatal("no session after signing in")
 	}
@@ -138,9 +123,9 @@ func TestSetPasswordReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, s)
-	p := b.get("/t/acme/password/set?token=" + url.QueryEscape(link.Token))
-	if p.status != 200 || !strings.Contains(p.body, "Choose a new password") {
-		t.Fatalf("reset page: %d\n%s", p.status, p.body)
+	p := b.Get("/t/acme/password/set?token=" + url.QueryEscape(link.Token))
+	if p.Status != 200 || !strings.Contains(p.Body, "Choose a new password") {
+		t.Fatalf("reset page: %d\n%s", p.Status, p.Body)
 	}
 	// Two posts of the link at once: exactly one sets the password.
 	const n = 4
@@ -151,8 +136,8 @@ func TestSetPasswordReset(t *testing.T) {
 		wg.Go(func() {
 			pw := "racing password " + string(rune('a'+i))
 			<-start
-			codes[i] = newBrowser(t, s).post("/t/acme/password/set",
-				url.Values{"token": {link.Token}, "password": {pw}, "confirm": {pw}}).status
+			codes[i] = newBrowser(t, s).Post("/t/acme/password/set",
+				url.Values{"token": {link.Token}, "password": {pw}, "confirm": {pw}}).Status
 		})
 	}
 	close(start)
@@ -183,12 +168,12 @@ func TestSetPasswordReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Clock.Advance(7*24*time.Hour - time.Second)
-	if p := b.get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.status != 200 {
-		t.Errorf("just before it expires: %d, want 200", p.status)
+	if p := b.Get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.Status != 200 {
+		t.Errorf("just before it expires: %d, want 200", p.Status)
 	}
 	s.Clock.Advance(time.Second)
-	if p := b.get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.status != 400 {
-		t.Errorf("at its expiry: %d, want 400", p.status)
+	if p := b.Get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.Status != 400 {
+		t.Errorf("at its expiry: %d, want 400", p.Status)
 	}
 	_, link, err = s.App.Admin.IssuePasswordLink(ctx, gatehousetest.Actor(), acme.ID, u.ID)
 	if err != nil {
@@ -198,8 +183,8 @@ func TestSetPasswordReset(t *testing.T) {
 	if _, err := s.App.Admin.UpdateUser(ctx, gatehousetest.Actor(), acme.ID, u.ID, admin.UserChange{Status: &disabled}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p := b.get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.status != 400 {
-		t.Errorf("a disabled user's link: %d, want 400", p.status)
+	if p := b.Get("/t/acme/password/set?token=" + url.QueryEscape(link.Token)); p.Status != 400 {
+		t.Errorf("a disabled user's link: %d, want 400", p.Status)
 	}
 }
 

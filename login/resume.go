@@ -208,6 +208,26 @@ func (l *Login) loadFlowOrFail(w http.ResponseWriter, r *http.Request, iss gateh
 	return f, true
 }
 
+// resumeFlow starts a page that continues a stored request (handle, from
+// the page's "request" parameter): it returns the request and the
+// browser's session on its issuer, or false when it showed an error page.
+func (l *Login) resumeFlow(w http.ResponseWriter, r *http.Request, handle string) (*flow, *gatehouse.Session, bool) {
+	iss, ok := l.issuer(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	f, ok := l.loadFlowOrFail(w, r, iss, handle)
+	if !ok {
+		return nil, nil, false
+	}
+	sess, err := l.currentSession(r, iss)
+	if err != nil {
+		l.renderError(w, r, iss, f.tenant, l.storeError(r, "read session", err))
+		return nil, nil, false
+	}
+	return f, sess, true
+}
+
 // claim deletes a stored request, so that it completes once: of two
 // concurrent completions, only the one that deleted it goes on.
 func (l *Login) claim(w http.ResponseWriter, r *http.Request, f *flow) bool {
@@ -262,15 +282,7 @@ func (l *Login) issue(w http.ResponseWriter, r *http.Request, f *flow, d decisio
 		l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "create authorization code", err))
 		return
 	}
-	err := oauth.WriteAuthorizeResponse(w, r, oauth.AuthorizeResponse{
-		RedirectURI:  f.target,
-		ResponseMode: f.req.ResponseMode,
-		Params:       oauth.CodeParams(code, f.req.State, f.iss.URL),
-	})
-	if err != nil {
-		l.log.WarnContext(r.Context(), "authorization response", "err", err)
-		l.renderError(w, r, f.iss, f.tenant, errBadRedirect)
-	}
+	l.respond(w, r, f, "authorization response", oauth.CodeParams(code, f.req.State, f.iss.URL))
 }
 
 // deny ends a stored request with access_denied to the client.
@@ -303,17 +315,8 @@ func (l *Login) renderDenied(w http.ResponseWriter, r *http.Request, f *flow, wh
 // serveContinue is the denied page's way back: the client learns that
 // access was denied.
 func (l *Login) serveContinue(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	f, sess, ok := l.resumeFlow(w, r, r.PostFormValue("request"))
 	if !ok {
-		return
-	}
-	f, ok := l.loadFlowOrFail(w, r, iss, r.PostFormValue("request"))
-	if !ok {
-		return
-	}
-	sess, err := l.currentSession(r, iss)
-	if err != nil {
-		l.renderError(w, r, iss, f.tenant, l.storeError(r, "read session", err))
 		return
 	}
 	actor, reason := "anonymous", "account_not_allowed"

@@ -22,24 +22,24 @@ func TestSignInFailures(t *testing.T) {
 	s := gatehousetest.MustRunServer(t)
 	fx := newFixture(t, s, "acme", nil)
 	b := newBrowser(t, s)
-	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	form := b.Get(authorizeURL(s.URL, fx.client, nil))
 
 	// The typed name is shown again; take it out to compare the rest.
-	normalize := func(p *page, typed string) string {
-		return strings.ReplaceAll(noncePattern.ReplaceAllString(p.body, "nonce"), `value="`+typed+`"`, `value=""`)
+	normalize := func(p *gatehousetest.Page, typed string) string {
+		return strings.ReplaceAll(noncePattern.ReplaceAllString(p.Body, "nonce"), `value="`+typed+`"`, `value=""`)
 	}
 	wrong := b.signIn(form, "ana", "wrong password")
 	unknown := b.signIn(form, "nobody", "wrong password")
-	if wrong.status != unknown.status || wrong.status != http.StatusOK {
-		t.Errorf("got status %d for a wrong password and %d for an unknown user, want 200 for both", wrong.status, unknown.status)
+	if wrong.Status != unknown.Status || wrong.Status != http.StatusOK {
+		t.Errorf("got status %d for a wrong password and %d for an unknown user, want 200 for both", wrong.Status, unknown.Status)
 	}
 	if a, b := normalize(wrong, "ana"), normalize(unknown, "nobody"); a != b {
 		t.Errorf("the pages differ:\n%s\n---\n%s", a, b)
 	}
-	if !strings.Contains(wrong.body, "The username or password is incorrect.") || !strings.Contains(wrong.body, `role="alert"`) {
-		t.Errorf("got no announced generic error:\n%s", wrong.body)
+	if !strings.Contains(wrong.Body, "The username or password is incorrect.") || !strings.Contains(wrong.Body, `role="alert"`) {
+		t.Errorf("got no announced generic error:\n%s", wrong.Body)
 	}
-	if !strings.Contains(wrong.body, `value="ana"`) {
+	if !strings.Contains(wrong.Body, `value="ana"`) {
 		t.Error("the typed username is not kept in the form")
 	}
 	if b.session() != nil {
@@ -53,8 +53,8 @@ func TestSignInFailures(t *testing.T) {
 	}
 	for _, name := range []string{"ana", "nobody"} {
 		p := b.signIn(form, name, "wrong password")
-		if p.status != http.StatusOK {
-			t.Fatalf("%s: the fifth failure got %d, want the generic error", name, p.status)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s: the fifth failure got %d, want the generic error", name, p.Status)
 		}
 	}
 	u, err := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID)
@@ -64,8 +64,8 @@ func TestSignInFailures(t *testing.T) {
 	// Now even the right password waits, and so does the unknown name.
 	for _, name := range []string{"ana", "nobody"} {
 		p := b.signIn(form, name, password)
-		if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many attempts. Try again later.") {
-			t.Errorf("%s after five failures: got %d, want 429 with the generic message", name, p.status)
+		if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "Too many attempts. Try again later.") {
+			t.Errorf("%s after five failures: got %d, want 429 with the generic message", name, p.Status)
 		}
 	}
 	if u, _ := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID); u.FailedSignIns != 5 {
@@ -73,14 +73,14 @@ func TestSignInFailures(t *testing.T) {
 	}
 	s.Clock.Advance(31 * time.Second)
 	p := b.signIn(form, "ana", password)
-	if p.url.Path != "/login/consent" {
-		t.Fatalf("after the wait: got %d at %s, want to be signed in", p.status, p.url)
+	if p.URL.Path != "/login/consent" {
+		t.Fatalf("after the wait: got %d at %s, want to be signed in", p.Status, p.URL)
 	}
 	if u, _ := s.Store.GetUser(context.Background(), fx.tenant.ID, fx.user.ID); u.FailedSignIns != 0 {
 		t.Errorf("got %d failures after a success, want 0", u.FailedSignIns)
 	}
 
-	evs := auditEvents(t, s, fx.tenant.ID, "signin")
+	evs := s.MustAuditEvents(t, fx.tenant.ID, "signin")
 	reasons := map[string]int{}
 	for _, e := range evs {
 		reasons[e.Result+"/"+e.Details["reason"]]++
@@ -105,19 +105,19 @@ func TestSignInLockoutGrows(t *testing.T) {
 	s := gatehousetest.MustRunServer(t)
 	fx := newFixture(t, s, "acme", nil)
 	b := newBrowser(t, s)
-	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	form := b.Get(authorizeURL(s.URL, fx.client, nil))
 	for range 5 {
 		b.signIn(form, "ana", "wrong password")
 	}
 	s.Clock.Advance(31 * time.Second)
 	b.signIn(form, "ana", "wrong password") // sixth failure: now a minute
 	s.Clock.Advance(45 * time.Second)
-	if p := b.signIn(form, "ana", password); p.status != http.StatusTooManyRequests {
-		t.Errorf("45 s after the sixth failure: got %d, want 429", p.status)
+	if p := b.signIn(form, "ana", password); p.Status != http.StatusTooManyRequests {
+		t.Errorf("45 s after the sixth failure: got %d, want 429", p.Status)
 	}
 	s.Clock.Advance(16 * time.Second)
-	if p := b.signIn(form, "ana", password); p.url.Path != "/login/consent" {
-		t.Errorf("61 s after the sixth failure: got %d at %s, want to be signed in", p.status, p.url)
+	if p := b.signIn(form, "ana", password); p.URL.Path != "/login/consent" {
+		t.Errorf("61 s after the sixth failure: got %d at %s, want to be signed in", p.Status, p.URL)
 	}
 }
 
@@ -136,12 +136,12 @@ func TestAccountNotAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	back := func(t *testing.T, b *browser, p *page, want string) {
+	back := func(t *testing.T, b *browser, p *gatehousetest.Page, want string) {
 		t.Helper()
-		if p.status != http.StatusForbidden || !strings.Contains(p.body, want) {
-			t.Fatalf("got %d, want the denied page (403) saying %q:\n%s", p.status, want, p.body)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, want) {
+			t.Fatalf("got %d, want the denied page (403) saying %q:\n%s", p.Status, want, p.Body)
 		}
-		cb := callbackOf(t, b, b.submit(p, "/login/continue", nil))
+		cb := callbackOf(t, b, b.Submit(p, "/login/continue", nil))
 		if cb.params.Get("error") != "access_denied" || cb.params.Get("state") != testState || cb.params.Get("iss") != s.URL {
 			t.Errorf("got %v, want access_denied with state and iss", cb.params)
 		}
@@ -149,18 +149,18 @@ func TestAccountNotAllowed(t *testing.T) {
 
 	t.Run("role not allowed", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
+		p := b.signIn(b.Get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
 		back(t, b, p, "does not have a role")
 		// The same session may use a client that admits its role.
-		p = b.get(authorizeURL(s.URL, agents, nil))
-		if p.url.Path != "/login/consent" {
-			t.Errorf("a client admitting agents: got %d at %s, want the consent page", p.status, p.url)
+		p = b.Get(authorizeURL(s.URL, agents, nil))
+		if p.URL.Path != "/login/consent" {
+			t.Errorf("a client admitting agents: got %d at %s, want the consent page", p.Status, p.URL)
 		}
 	})
 
 	t.Run("disabled user", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.signIn(b.get(authorizeURL(s.URL, agents, nil)), "dora", password)
+		p := b.signIn(b.Get(authorizeURL(s.URL, agents, nil)), "dora", password)
 		if b.session() != nil {
 			t.Error("a disabled user got a session")
 		}
@@ -169,34 +169,34 @@ func TestAccountNotAllowed(t *testing.T) {
 
 	t.Run("user of another tenant", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.signIn(b.get(authorizeURL(s.URL, globex.client, nil)), "ana", password)
-		b.submit(p, "/login/consent", url.Values{"decision": {"allow"}})
-		p = b.get(authorizeURL(s.URL, agents, nil))
+		p := b.signIn(b.Get(authorizeURL(s.URL, globex.client, nil)), "ana", password)
+		b.Submit(p, "/login/consent", url.Values{"decision": {"allow"}})
+		p = b.Get(authorizeURL(s.URL, agents, nil))
 		back(t, b, p, "another organization")
 		// Another account can be chosen from there.
-		p = b.get(authorizeURL(s.URL, agents, nil))
-		p = b.get(p.url.String() + "&switch=1")
-		if !strings.Contains(p.body, `autocomplete="current-password"`) {
-			t.Fatalf("switch=1: got %d, want the sign-in form", p.status)
+		p = b.Get(authorizeURL(s.URL, agents, nil))
+		p = b.Get(p.URL.String() + "&switch=1")
+		if !strings.Contains(p.Body, `autocomplete="current-password"`) {
+			t.Fatalf("switch=1: got %d, want the sign-in form", p.Status)
 		}
-		if p = b.signIn(p, "ana", password); p.url.Path != "/login/consent" {
-			t.Errorf("signing in with an account of the client's tenant: got %d at %s, want the consent page", p.status, p.url)
+		if p = b.signIn(p, "ana", password); p.URL.Path != "/login/consent" {
+			t.Errorf("signing in with an account of the client's tenant: got %d at %s, want the consent page", p.Status, p.URL)
 		}
 		if sess := b.session(); sess == nil || sess.TenantID != fx.tenant.ID {
 			t.Errorf("got session %+v, want one at the client's tenant", sess)
 		}
-		if evs := auditEvents(t, s, fx.tenant.ID, "authorize.deny"); len(evs) == 0 {
+		if evs := s.MustAuditEvents(t, fx.tenant.ID, "authorize.deny"); len(evs) == 0 {
 			t.Error("no authorize.deny audit event")
 		}
 	})
 
 	t.Run("prompt=none answers login_required", func(t *testing.T) {
 		b := newBrowser(t, s)
-		p := b.signIn(b.get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
-		if p.status != http.StatusForbidden {
-			t.Fatalf("got %d, want the denied page", p.status)
+		p := b.signIn(b.Get(authorizeURL(s.URL, fx.client, nil)), "ana", password)
+		if p.Status != http.StatusForbidden {
+			t.Fatalf("got %d, want the denied page", p.Status)
 		}
-		cb := callbackOf(t, b, b.get(authorizeURL(s.URL, fx.client, url.Values{"prompt": {"none"}})))
+		cb := callbackOf(t, b, b.Get(authorizeURL(s.URL, fx.client, url.Values{"prompt": {"none"}})))
 		if cb.params.Get("error") != "login_required" {
 			t.Errorf("got %v, want login_required", cb.params)
 		}
@@ -210,7 +210,7 @@ func TestSignInCSRF(t *testing.T) {
 	s := gatehousetest.MustRunServer(t)
 	fx := newFixture(t, s, "acme", nil)
 	b := newBrowser(t, s)
-	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	form := b.Get(authorizeURL(s.URL, fx.client, nil))
 	tests := []struct {
 		name   string
 		header string
@@ -221,23 +221,23 @@ func TestSignInCSRF(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b.header.Set(tc.header, tc.value)
-			defer b.header.Del(tc.header)
+			b.Header.Set(tc.header, tc.value)
+			defer b.Header.Del(tc.header)
 			p := b.signIn(form, "ana", password)
-			if p.status != http.StatusForbidden {
-				t.Errorf("cross-site sign-in: got %d, want 403", p.status)
+			if p.Status != http.StatusForbidden {
+				t.Errorf("cross-site sign-in: got %d, want 403", p.Status)
 			}
 			if b.session() != nil {
 				t.Error("a cross-site post signed the browser in")
 			}
 			u, _ := url.Parse(authorizeURL(s.URL, fx.client, nil))
-			if p := b.post(s.URL+"/oauth/authorize", u.Query()); p.status == http.StatusForbidden {
+			if p := b.Post(s.URL+"/oauth/authorize", u.Query()); p.Status == http.StatusForbidden {
 				t.Errorf("cross-site POST to the authorization endpoint: got 403, want it accepted")
 			}
 		})
 	}
-	if p := b.signIn(form, "ana", password); p.url.Path != "/login/consent" {
-		t.Errorf("same-site sign-in: got %d at %s, want the consent page", p.status, p.url)
+	if p := b.signIn(form, "ana", password); p.URL.Path != "/login/consent" {
+		t.Errorf("same-site sign-in: got %d at %s, want the consent page", p.Status, p.URL)
 	}
 }
 
@@ -248,16 +248,16 @@ func TestExpiredRequest(t *testing.T) {
 	s := gatehousetest.MustRunServer(t)
 	fx := newFixture(t, s, "acme", nil)
 	b := newBrowser(t, s)
-	form := b.get(authorizeURL(s.URL, fx.client, nil))
+	form := b.Get(authorizeURL(s.URL, fx.client, nil))
 	s.Clock.Advance(gatehouse.AuthRequestTTL + time.Second)
-	for _, p := range []*page{
+	for _, p := range []*gatehousetest.Page{
 		b.signIn(form, "ana", password),
-		b.get(form.url.String()),
-		b.get("/login?request=garbage"),
-		b.get("/login/consent?request=" + url.QueryEscape(fx.tenant.ID+".nope")),
+		b.Get(form.URL.String()),
+		b.Get("/login?request=garbage"),
+		b.Get("/login/consent?request=" + url.QueryEscape(fx.tenant.ID+".nope")),
 	} {
-		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "has expired") {
-			t.Errorf("%s: got %d, want the expired page (400):\n%s", p.url, p.status, p.body)
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "has expired") {
+			t.Errorf("%s: got %d, want the expired page (400):\n%s", p.URL, p.Status, p.Body)
 		}
 	}
 	if b.session() != nil {

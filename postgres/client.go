@@ -129,7 +129,7 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 // a change made through this Store is seen at once, one made by another
 // node as soon as its notification arrives.
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
-	s.watchClients()
+	s.watchChanges()
 	c, gen, ok := s.clients.get(clientID)
 	if ok {
 		return c, nil
@@ -264,6 +264,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // such client.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 	defer s.clients.clear()
+	// Its grants go with it, and a missing grant reads as revoked.
+	defer s.revocations.revoked()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 	if err != nil {
 		return dbError("delete client", err)

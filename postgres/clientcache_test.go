@@ -19,13 +19,13 @@ func listeningStore(t *testing.T, dsn string) *Store {
 		t.Fatalf("Migrate: %v", err)
 	}
 	ready := make(chan struct{}, 1)
-	s.clients.listening = func() {
+	s.watch.listening = func() {
 		select {
 		case ready <- struct{}{}:
 		default:
 		}
 	}
-	s.watchClients()
+	s.watchChanges()
 	select {
 	case <-ready:
 	case <-time.After(30 * time.Second):

@@ -43,8 +43,13 @@ type Store struct {
 	pool   *pgxpool.Pool
 	clock  gatehouse.Clock
 	logger *slog.Logger
-	// clients caches GetClientByClientID (clientcache.go).
-	clients clientCache
+	// clients caches GetClientByClientID (clientcache.go); users and
+	// revocations cache GetUser and AccessTokenRevoked (cache.go). The
+	// watcher keeps all three in step with other nodes (watch.go).
+	clients     clientCache
+	users       userCache
+	revocations revocationCache
+	watch       watcher
 }
 
 // Pool settings that are not options: a connection that idles five minutes
@@ -135,7 +140,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 // Close closes every connection of the pool, waiting for those in use to
 // be released. It always returns nil.
 func (s *Store) Close() error {
-	s.stopClientWatcher()
+	s.stopWatcher()
 	s.pool.Close()
 	return nil
 }

@@ -58,6 +58,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (ga
 			return r, dbError(st.op, err)
 		}
 		*st.n = int(tag.RowsAffected())
+		if st.n == &r.Grants && *st.n > 0 {
+			// A missing grant reads as revoked. The grants swept ended long
+			// before any token of theirs could still be checked, but the
+			// cache is told all the same.
+			s.revocations.revoked()
+		}
 	}
 	return r, nil
 }

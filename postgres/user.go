@@ -59,8 +59,22 @@ func insertRoles(ctx context.Context, tx pgx.Tx, tenantID, userID string, roles 
 }
 
 // GetUser returns the user, ENOTFOUND if the tenant has no such user.
+//
+// It answers from the store's user cache when it can (cache.go): a change
+// made through this Store is seen at once, one made on another node when
+// its notification arrives (watch.go).
 func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.User, error) {
-	return s.getUser(ctx, "get user", `u.tenant_id = $1 AND u.id = $2`, tenantID, id)
+	s.watchChanges()
+	u, gen, ok := s.users.get(tenantID, id)
+	if ok {
+		return u, nil
+	}
+	u, err := s.getUser(ctx, "get user", `u.tenant_id = $1 AND u.id = $2`, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.users.put(u, gen)
+	return u, nil
 }
 
 // GetUserByUsername returns the user with the username (compared in lower
@@ -113,6 +127,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string, opt gatehouse.Li
 // copied into u. ECONFLICT on a stale revision or a taken username or
 // email, ENOTFOUND when the user is gone.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
+	defer s.users.forget(u.TenantID, u.ID)
 	now := s.now()
 	var (
 		rev        int64
@@ -149,6 +164,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 // RecordSignInFailure increments the user's failure counter, atomically,
 // and returns the new count. ENOTFOUND if the tenant has no such user.
 func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string, at time.Time) (int, error) {
+	defer s.users.forget(tenantID, userID)
 	var n int
 	err := s.pool.QueryRow(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = $3
 		WHERE tenant_id = $1 AND id = $2 RETURNING failed_sign_ins`, tenantID, userID, ts(at)).Scan(&n)
@@ -164,6 +180,7 @@ func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string
 // ResetSignInFailures sets the user's failure counter to zero. ENOTFOUND
 // if the tenant has no such user.
 func (s *Store) ResetSignInFailures(ctx context.Context, tenantID, userID string) error {
+	defer s.users.forget(tenantID, userID)
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET failed_sign_ins = 0 WHERE tenant_id = $1 AND id = $2`, tenantID, userID)
 	if err != nil {
 		return dbError("reset sign-in failures", err)

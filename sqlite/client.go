@@ -157,7 +157,7 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 // a change made through this Store is seen at once, one made by another
 // process on the same file within clientWatchInterval.
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
-	s.watchClients(ctx)
+	s.watchChanges(ctx)
 	c, gen, ok := s.clients.get(clientID)
 	if ok {
 		return c, nil
@@ -293,6 +293,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // not in the tenant.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 	defer s.clients.clear()
+	// Its grants go with it, and a missing grant reads as revoked.
+	defer s.revocations.revoked()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return fail("delete client", affected(res, err, "client not found"), "", nil)
 }

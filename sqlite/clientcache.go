@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"time"
@@ -17,16 +16,11 @@ import (
 // A change made through this Store clears the cache before the method
 // returns. A change made by another process on the same file (a CLI
 // command next to the running server) bumps the client_changes counter
-// through triggers (migration 0002), which a watcher reads every
-// clientWatchInterval; the cache serves nothing while the watcher has no
+// through triggers (migration 0002), which the watcher (watch.go) reads
+// every watchInterval; the cache serves nothing while the watcher has no
 // reading. The secret is never trusted from the cache alone: the caller
 // compares the presented secret's hash with the credential's on every
 // request, as it would after a database read.
-
-// clientWatchInterval is how often the counter of client changes is read,
-// and so how long a change made by another process may take to reach the
-// cache.
-const clientWatchInterval = time.Second
 
 // maxCachedClients bounds the cache; past it, it starts over.
 const maxCachedClients = 10000
@@ -40,10 +34,6 @@ type clientCache struct {
 	entries  map[string]*gatehouse.Client
 	watching bool  // the watcher has a current reading of the counter
 	counter  int64 // the last reading
-	started  bool  // the watcher goroutine runs
-	closed   bool  // the store closed: no watcher starts again
-	stop     chan struct{}
-	done     chan struct{}
 }
 
 // get returns a copy of the cached client and the generation to pass to
@@ -112,6 +102,13 @@ func (c *clientCache) observe(n int64, ok bool) {
 	c.watching, c.counter = ok, n
 }
 
+// isWatching reports whether the watcher has a current reading.
+func (c *clientCache) isWatching() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.watching
+}
+
 // len returns the number of cached clients.
 func (c *clientCache) len() int {
 	c.mu.Lock()
@@ -134,86 +131,4 @@ func cloneClient(c *gatehouse.Client) *gatehouse.Client {
 		out.Credentials[i].SecretHash = slices.Clone(out.Credentials[i].SecretHash)
 	}
 	return &out
-}
-
-const qClientChanges = `SELECT n FROM client_changes`
-
-// readClientChanges reads the counter of client changes.
-func (s *Store) readClientChanges(ctx context.Context) (int64, error) {
-	st, err := s.rstmts.get(ctx, qClientChanges)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = st.QueryRowContext(ctx).Scan(&n)
-	return n, err
-}
-
-// watchClients makes sure the cache has a reading of the change counter
-// and that the watcher runs; the first call reads the counter itself, so
-// the cache serves from the first lookup on.
-func (s *Store) watchClients(ctx context.Context) {
-	c := &s.clients
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	if c.started {
-		watching := c.watching
-		c.mu.Unlock()
-		if !watching {
-			// The watcher's last reading failed (the schema was not
-			// migrated yet, say): try again now rather than wait.
-			n, err := s.readClientChanges(ctx)
-			c.observe(n, err == nil)
-		}
-		return
-	}
-	c.started = true
-	c.stop, c.done = make(chan struct{}), make(chan struct{})
-	c.mu.Unlock()
-	n, err := s.readClientChanges(ctx)
-	c.observe(n, err == nil)
-	go s.runClientWatcher()
-}
-
-// runClientWatcher reads the change counter every clientWatchInterval
-// until the store closes.
-func (s *Store) runClientWatcher() {
-	c := &s.clients
-	defer close(c.done)
-	t := time.NewTicker(clientWatchInterval)
-	defer t.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-c.stop
-		cancel()
-	}()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-		n, err := s.readClientChanges(ctx)
-		c.observe(n, err == nil)
-	}
-}
-
-// stopClientWatcher ends the watcher, if it runs, and waits for it.
-func (s *Store) stopClientWatcher() {
-	c := &s.clients
-	c.mu.Lock()
-	started, closed := c.started, c.closed
-	c.closed = true
-	c.watching = false
-	c.entries = nil
-	c.mu.Unlock()
-	if !started || closed {
-		return
-	}
-	close(c.stop)
-	<-c.done
 }

@@ -180,7 +180,7 @@ func TestClientCacheOtherProcess(t *testing.T) {
 	}
 	// Not a timing assertion: the bound only keeps a broken watcher from
 	// hanging the suite.
-	deadline := time.Now().Add(30 * clientWatchInterval)
+	deadline := time.Now().Add(30 * watchInterval)
 	for {
 		_, err := server.GetClientByClientID(t.Context(), clientID)
 		if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
@@ -192,7 +192,7 @@ func TestClientCacheOtherProcess(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the deleted credential is still served from the cache")
 		}
-		time.Sleep(clientWatchInterval / 10)
+		time.Sleep(watchInterval / 10)
 	}
 }
 

@@ -43,8 +43,13 @@ type Store struct {
 	clock  gatehouse.Clock
 	wstmts stmtCache
 	rstmts stmtCache
-	// clients caches GetClientByClientID (clientcache.go).
-	clients clientCache
+	// clients caches GetClientByClientID (clientcache.go); users and
+	// revocations cache GetUser and AccessTokenRevoked (cache.go). The
+	// watcher keeps all three in step with other processes (watch.go).
+	clients     clientCache
+	users       userCache
+	revocations revocationCache
+	watch       watcher
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -144,7 +149,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the prepared statements and both pools.
 func (s *Store) Close() error {
-	s.stopClientWatcher()
+	s.stopWatcher()
 	return errors.Join(s.wstmts.close(), s.rstmts.close(), s.r.Close(), s.w.Close())
 }
 

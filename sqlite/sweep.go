@@ -63,6 +63,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (ga
 			return r, fmt.Errorf("delete expired %s: %w", st.kind, err)
 		}
 		*st.n = int(n)
+		if st.n == &r.Grants && n > 0 {
+			// A missing grant reads as revoked. The grants swept ended long
+			// before any token of theirs could still be checked, but the
+			// cache is told all the same.
+			s.revocations.revoked()
+		}
 	}
 	return r, nil
 }

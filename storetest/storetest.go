@@ -55,7 +55,7 @@ func cases() []testCase {
 	for _, group := range [][]testCase{
 		tenantCases(), userCases(), clientCases(), flowCases(), tokenCases(), credentialCases(),
 		connectorCases(), keyCases(), auditCases(), sweepCases(), isolationCases(), contractCases(),
-		managementCases(),
+		managementCases(), cacheCases(),
 	} {
 		all = append(all, group...)
 	}

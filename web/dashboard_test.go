@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -176,25 +173,7 @@ func TestDashboardGolden(t *testing.T) {
 	for _, tc := range dashboardPages {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := httptest.NewRecorder()
-			if err := r.Render(rec, http.StatusOK, tc.page); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			body := rec.Body.Bytes()
-			golden := filepath.Join("testdata", tc.name+".golden.html")
-			if *update {
-				if err := os.WriteFile(golden, body, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(body, want) {
-				t.Errorf("page differs from %s (run go test -update if the change is intended):\n%s", golden, body)
-			}
+			checkGolden(t, tc.name, mustRender(t, r, tc.page).Body.Bytes())
 		})
 	}
 }
@@ -220,10 +199,7 @@ func TestDashboardAccessible(t *testing.T) {
 	for _, tc := range dashboardPages {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := httptest.NewRecorder()
-			if err := r.Render(rec, http.StatusOK, tc.page); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
+			rec := mustRender(t, r, tc.page)
 			html := rec.Body.String()
 			ids := map[string]bool{}
 			for _, m := range idAttr.FindAllStringSubmatch(html, -1) {

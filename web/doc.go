@@ -8,7 +8,9 @@
 // year.
 //
 // It decides nothing about users, clients or sessions: handlers (the login
-// pages, later the dashboard) build a Page and render it. It depends on
-// the standard library only, and must not import a store, the server, the
-// oauth vocabulary or any handler package.
+// pages, the dashboard) build a Page and render it. A failure shown
+// instead of a page is a PageError, fixed and safe words with a status;
+// the ones every page can meet are built here. It depends on the standard
+// library only, and must not import a store, the server, the oauth
+// vocabulary or any handler package.
 package web

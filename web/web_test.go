@@ -144,31 +144,43 @@ var goldenPages = []struct {
 	}}},
 }
 
+// mustRender renders p with status 200.
+func mustRender(t *testing.T, r *Renderer, p Page) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := r.Render(rec, http.StatusOK, p); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return rec
+}
+
+// checkGolden compares a rendered page with testdata/name.golden.html,
+// or with -update rewrites that file.
+func checkGolden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name+".golden.html")
+	if *update {
+		if err := os.WriteFile(golden, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(body, want) {
+		t.Errorf("page differs from %s (run go test -update if the change is intended):\n%s", golden, body)
+	}
+}
+
 func TestPagesGolden(t *testing.T) {
 	t.Parallel()
 	r := mustRenderer(t)
 	for _, tc := range goldenPages {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := httptest.NewRecorder()
-			if err := r.Render(rec, http.StatusOK, tc.page); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			body := rec.Body.Bytes()
-			golden := filepath.Join("testdata", tc.name+".golden.html")
-			if *update {
-				if err := os.WriteFile(golden, body, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(body, want) {
-				t.Errorf("page differs from %s (run go test -update if the change is intended):\n%s", golden, body)
-			}
+			checkGolden(t, tc.name, mustRender(t, r, tc.page).Body.Bytes())
 		})
 	}
 }
@@ -195,11 +207,7 @@ func TestPagesAccessible(t *testing.T) {
 	for _, tc := range goldenPages {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := httptest.NewRecorder()
-			if err := r.Render(rec, http.StatusOK, tc.page); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			html := rec.Body.String()
+			html := mustRender(t, r, tc.page).Body.String()
 			for _, want := range []string{`<html lang="en">`, `<meta name="viewport" content="width=device-width, initial-scale=1">`, "<h1>"} {
 				if !strings.Contains(html, want) {
 					t.Errorf("page lacks %s", want)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -398,7 +399,7 @@ func (l *loader) run(ctx context.Context, b runBounds) *report {
 	sleep(ctx, stop, b.Duration)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
-	sampler.finish(rep)
+	sampler.finish(rep, -1)
 	halt()
 	wg.Wait()
 	rep.Elapsed = elapsed.Seconds()
@@ -421,20 +422,28 @@ func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) {
 }
 
 // sampler reads the server's and the tool's CPU time over the measured
-// window and samples the server's resident memory four times a second.
+// window, the machine's, and what every other process used, and samples
+// the server's resident memory four times a second. The tool is this
+// process, or the load generator it runs (wrk), named by setTool.
 type sampler struct {
 	pid             int
-	cpu0, self0     float64
+	tool            int
+	cpu0, tool0     float64
+	busy0, total0   float64
+	procs0          map[int]float64
 	rss0            int64
 	peak            atomic.Int64
 	done, finished  chan struct{}
 	start           time.Time
-	cpuErr, selfErr error
+	cpuErr, toolErr error
+	machineErr      error
 }
 
 func newSampler(pid int) *sampler {
-	s := &sampler{pid: pid, done: make(chan struct{}), finished: make(chan struct{}), start: time.Now()}
-	s.self0, s.selfErr = procCPU(selfPID())
+	s := &sampler{pid: pid, tool: selfPID(), done: make(chan struct{}), finished: make(chan struct{}), start: time.Now()}
+	s.procs0 = allProcCPU()
+	s.busy0, s.total0, s.machineErr = machineCPU()
+	s.tool0, s.toolErr = procCPU(s.tool)
 	if pid <= 0 {
 		close(s.finished)
 		return s
@@ -460,19 +469,40 @@ func newSampler(pid int) *sampler {
 	return s
 }
 
-// finish stops the sampling and writes the figures into rep.
-func (s *sampler) finish(rep *report) {
+// setTool names the process that generates the load when it is not this
+// one; its CPU counts from its start.
+func (s *sampler) setTool(pid int) {
+	s.tool, s.tool0, s.toolErr = pid, 0, nil
+}
+
+// finish stops the sampling and writes the figures into rep. toolCPU, when
+// not negative, is the tool's CPU seconds as measured by its parent (a
+// child that has exited can no longer be read from /proc).
+func (s *sampler) finish(rep *report, toolCPU float64) {
 	wall := time.Since(s.start).Seconds()
 	close(s.done)
 	<-s.finished
-	if self, err := procCPU(selfPID()); err == nil && s.selfErr == nil && wall > 0 {
-		rep.ToolCPUCores = (self - s.self0) / wall
+	if wall <= 0 {
+		return
 	}
+	switch {
+	case toolCPU >= 0:
+		rep.ToolCPUCores = toolCPU / wall
+	case s.toolErr == nil:
+		if cpu, err := procCPU(s.tool); err == nil {
+			rep.ToolCPUCores = (cpu - s.tool0) / wall
+		}
+	}
+	if busy, total, err := machineCPU(); err == nil && s.machineErr == nil && total > s.total0 {
+		rep.MachineCPUs = runtime.NumCPU()
+		rep.MachineBusy = (busy - s.busy0) / (total - s.total0)
+	}
+	rep.OtherCPUCores = otherCPU(s.procs0, allProcCPU(), s.pid, s.tool, selfPID()) / wall
 	if s.pid <= 0 || s.cpuErr != nil {
 		return
 	}
 	rep.ServerPID = s.pid
-	if cpu, err := procCPU(s.pid); err == nil && wall > 0 {
+	if cpu, err := procCPU(s.pid); err == nil {
 		rep.ServerCPUCores = (cpu - s.cpu0) / wall
 	}
 	rss, _ := procRSS(s.pid)
@@ -497,6 +527,13 @@ type report struct {
 	ServerRSSPeakMiB  float64           `json:"server_rss_peak_mib"`
 	ServerRSSEndMiB   float64           `json:"server_rss_end_mib"`
 	ToolCPUCores      float64           `json:"tool_cpu_cores"`
+	// MachineBusy is the share of the machine's CPU time (all CPUs) that
+	// was busy, the kernel's included; OtherCPUCores what processes other
+	// than the server and the load generator used: a figure taken while
+	// it is not near zero was shared with other work.
+	MachineCPUs   int     `json:"machine_cpus"`
+	MachineBusy   float64 `json:"machine_busy"`
+	OtherCPUCores float64 `json:"other_cpu_cores"`
 }
 
 // scenarioReport is the figures of one scenario (or of all).
@@ -600,4 +637,8 @@ func (r *report) print(w io.Writer) {
 			r.ServerPID, r.ServerCPUCores, r.ServerRSSStartMiB, r.ServerRSSPeakMiB, r.ServerRSSEndMiB)
 	}
 	fmt.Fprintf(w, "load tool: CPU %.2f cores\n", r.ToolCPUCores)
+	if r.MachineCPUs > 0 {
+		fmt.Fprintf(w, "machine: %.0f%% of %d CPUs busy (kernel included); other processes %.2f cores\n",
+			100*r.MachineBusy, r.MachineCPUs, r.OtherCPUCores)
+	}
 }

@@ -18,8 +18,10 @@ func main() {
 const usageText = `Usage: gatehouse-load <command> [flags]
 
 Commands:
-  run    set up fixtures and drive a running server (the default)
-  seed   bulk-insert users, grants and refresh tokens into a store
+  run      set up fixtures and drive a running server (the default)
+  wrk      set up fixtures and measure raw throughput with wrk
+  ceiling  measure signatures or argon2id verifications per second on every CPU
+  seed     bulk-insert users, grants and refresh tokens into a store
 
 Run 'gatehouse-load <command> -h' for the flags of each.
 `
@@ -34,6 +36,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run":
 		err = runCommand(ctx, args, stdout, stderr)
+	case "wrk":
+		err = wrkCommand(ctx, args, stdout, stderr)
+	case "ceiling":
+		err = ceilingCommand(ctx, args, stdout, stderr)
 	case "seed":
 		err = seedCommand(ctx, args, stdout, stderr)
 	case "help":

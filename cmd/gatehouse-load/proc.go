@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,3 +133,61 @@ func listeningInodes(name string, port int, into map[string]bool) error {
 
 // selfPID is this process's id.
 func selfPID() int { return os.Getpid() }
+
+// machineCPU returns the busy and total CPU seconds of the whole machine,
+// every CPU summed, from the first line of /proc/stat: busy counts user,
+// nice, system, irq, softirq and steal time, the kernel's network work
+// for loopback connections included, which no process is charged for.
+func machineCPU() (busy, total float64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, errors.New("malformed /proc/stat")
+	}
+	var v [8]float64
+	for i := range v {
+		n, err := strconv.ParseUint(f[i+1], 10, 64)
+		if err != nil {
+			return 0, 0, errors.New("malformed /proc/stat")
+		}
+		v[i] = float64(n) / clockTicks
+	}
+	// user nice system idle iowait irq softirq steal
+	busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+	return busy, busy + v[3] + v[4], nil
+}
+
+// allProcCPU returns the CPU seconds used so far by every process this
+// user can see, by pid.
+func allProcCPU() map[int]float64 {
+	out := map[int]float64{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil {
+			continue
+		}
+		if cpu, err := procCPU(pid); err == nil {
+			out[pid] = cpu
+		}
+	}
+	return out
+}
+
+// otherCPU returns the CPU seconds that processes other than those in
+// skip used between two readings of allProcCPU. A process born in
+// between counts from zero; one that ended in between is not seen.
+func otherCPU(before, after map[int]float64, skip ...int) float64 {
+	var sum float64
+	for pid, cpu := range after {
+		if slices.Contains(skip, pid) {
+			continue
+		}
+		sum += max(cpu-before[pid], 0)
+	}
+	return sum
+}

@@ -65,7 +65,8 @@ func setup(ctx context.Context, st gatehouse.Store, o setupOptions) (*fixtures, 
 	now := o.Clock().UTC()
 	tn := &gatehouse.Tenant{Slug: "load-" + strings.ToLower(secret.Token(6)), Name: "Load test"}
 	tn.Slug = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+		// Token's alphabet has '-' and '_': neither may end a slug.
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
 		}
 		return 'x'

@@ -48,27 +48,19 @@ func apikeyListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err != nil {
 			return err
 		}
-		var all []*gatehouse.APIKey
-		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
-			ks, next, err := a.Admin.ListAPIKeys(ctx, t.ID, opt)
-			all = append(all, ks...)
-			return next, err
+		keys, err := listAll(func(opt gatehouse.ListOptions) ([]*gatehouse.APIKey, string, error) {
+			return a.Admin.ListAPIKeys(ctx, t.ID, opt)
 		})
 		if err != nil {
 			return err
 		}
-		if c.json {
-			out := make([]admin.APIKeyDoc, 0, len(all))
-			for _, k := range all {
-				out = append(out, admin.NewAPIKeyDoc(k, ""))
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "LAST_USED", "REVOKED")
-		for _, k := range all {
-			tb.row(k.ID, k.Name, k.Prefix+"…", strings.Join(k.Scopes, ","), stamp(k.ExpiresAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
-		}
-		return tb.flush()
+		// The list never shows a key's value: it exists only at creation.
+		doc := func(k *gatehouse.APIKey) admin.APIKeyDoc { return admin.NewAPIKeyDoc(k, "") }
+		return printList(c, keys, doc,
+			[]string{"ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "LAST_USED", "REVOKED"},
+			func(k *gatehouse.APIKey) []string {
+				return []string{k.ID, k.Name, k.Prefix + "…", strings.Join(k.Scopes, ","), stamp(k.ExpiresAt), stamp(k.LastUsedAt), stamp(k.RevokedAt)}
+			})
 	}
 }
 
@@ -86,10 +78,6 @@ func apikeyRevokeCommand(fs *flag.FlagSet, c *cli) func(context.Context, []strin
 		if err := a.Admin.RevokeAPIKey(ctx, c.actor(), t.ID, id); err != nil {
 			return err
 		}
-		if c.json {
-			return printJSON(c.io.out, map[string]string{"id": id, "status": "revoked"})
-		}
-		fmt.Fprintln(c.io.out, "Revoked", id)
-		return nil
+		return printRevoked(c, id)
 	}
 }

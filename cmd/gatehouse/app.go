@@ -91,7 +91,7 @@ func (c *cli) app(ctx context.Context) (*app, error) {
 }
 
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, clock: time.Now, store: st, devKey: dev}
-	a.App, err = gapp.New(ctx, gapp.Options{Config: cfg, Store: st, MasterKey: key, Logger: log, Clock: a.clock})
+	a.App, err = gapp.New(ctx, gapp.Options{Config: cfg, Store: st, MasterKey: key, Logger: log, Clock: a.clock,
+		AccessTokenAlg: cfg.AccessTokenAlg})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -113,10 +114,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	return a, nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store, error) {
+// openStore opens the configured store; log receives the failures of its
+// background work (the cache listeners), and may be nil.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store, error) {
 	switch cfg.DatabaseKind() {
 	case config.DatabasePostgres:
-		s, err := postgres.Open(ctx, cfg.DatabaseSource(), postgres.Options{})
+		s, err := postgres.Open(ctx, cfg.DatabaseSource(), postgres.Options{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL %s: %w", cfg.RedactedDatabase(), err)
 		}

@@ -29,6 +29,12 @@ type eventJSON struct {
 	Hash      string            `json:"hash"`
 }
 
+func toEventJSON(e *gatehouse.AuditEvent) eventJSON {
+	return eventJSON{TenantID: e.TenantID, Seq: e.Seq, ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor,
+		Action: e.Action, Target: e.Target, Result: e.Result, IP: e.IP, UserAgent: e.UserAgent,
+		Details: e.Details, Hash: fmt.Sprintf("%x", e.Hash)}
+}
+
 func auditListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	tenant := fs.String("tenant", "", "the tenant's `slug or id`; empty lists the platform's own events")
 	action := fs.String("action", "", "only events with this `action`")
@@ -74,20 +80,11 @@ func auditListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) 
 			}
 			f.AfterSeq = next
 		}
-		if c.json {
-			out := make([]eventJSON, 0, len(events))
-			for _, e := range events {
-				out = append(out, eventJSON{TenantID: e.TenantID, Seq: e.Seq, ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor,
-					Action: e.Action, Target: e.Target, Result: e.Result, IP: e.IP, UserAgent: e.UserAgent,
-					Details: e.Details, Hash: fmt.Sprintf("%x", e.Hash)})
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "RESULT", "DETAILS")
-		for _, e := range events {
-			tb.row(fmt.Sprint(e.Seq), stamp(e.Time), e.Actor, e.Action, orDash(e.Target), e.Result, orDash(formatDetails(e.Details)))
-		}
-		return tb.flush()
+		return printList(c, events, toEventJSON,
+			[]string{"SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "RESULT", "DETAILS"},
+			func(e *gatehouse.AuditEvent) []string {
+				return []string{fmt.Sprint(e.Seq), stamp(e.Time), e.Actor, e.Action, orDash(e.Target), e.Result, orDash(formatDetails(e.Details))}
+			})
 	}
 }
 

@@ -78,31 +78,23 @@ func clientListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err != nil {
 			return err
 		}
-		var all []*gatehouse.Client
-		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
-			cs, next, err := a.Admin.ListClients(ctx, t.ID, opt)
-			all = append(all, cs...)
-			return next, err
+		clients, err := listAll(func(opt gatehouse.ListOptions) ([]*gatehouse.Client, string, error) {
+			return a.Admin.ListClients(ctx, t.ID, opt)
 		})
 		if err != nil {
 			return err
 		}
-		if c.json {
-			out := make([]admin.ClientDoc, 0, len(all))
-			for _, cl := range all {
-				out = append(out, admin.NewClientDoc(cl, nil))
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "ID", "NAME", "TYPE", "CLIENT_IDS", "CREATED")
-		for _, cl := range all {
-			ids := make([]string, 0, len(cl.Credentials))
-			for _, cr := range cl.Credentials {
-				ids = append(ids, cr.ClientID)
-			}
-			tb.row(cl.ID, cl.Name, string(cl.Type), strings.Join(ids, ","), stamp(cl.CreatedAt))
-		}
-		return tb.flush()
+		// A listing shows no secret: those exist only when issued.
+		doc := func(cl *gatehouse.Client) admin.ClientDoc { return admin.NewClientDoc(cl, nil) }
+		return printList(c, clients, doc,
+			[]string{"ID", "NAME", "TYPE", "CLIENT_IDS", "CREATED"},
+			func(cl *gatehouse.Client) []string {
+				ids := make([]string, 0, len(cl.Credentials))
+				for _, cr := range cl.Credentials {
+					ids = append(ids, cr.ClientID)
+				}
+				return []string{cl.ID, cl.Name, string(cl.Type), strings.Join(ids, ","), stamp(cl.CreatedAt)}
+			})
 	}
 }
 

@@ -57,18 +57,11 @@ func installkeyListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []str
 		if err != nil {
 			return err
 		}
-		if c.json {
-			out := make([]admin.InstallKeyDoc, 0, len(keys))
-			for _, k := range keys {
-				out = append(out, admin.NewInstallKeyDoc(k))
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "ID", "KEY", "CREATED", "REVOKED")
-		for _, k := range keys {
-			tb.row(k.ID, k.Key, stamp(k.CreatedAt), stamp(k.RevokedAt))
-		}
-		return tb.flush()
+		return printList(c, keys, admin.NewInstallKeyDoc,
+			[]string{"ID", "KEY", "CREATED", "REVOKED"},
+			func(k *gatehouse.InstallKey) []string {
+				return []string{k.ID, k.Key, stamp(k.CreatedAt), stamp(k.RevokedAt)}
+			})
 	}
 }
 
@@ -108,10 +101,6 @@ func installkeyRevokeCommand(fs *flag.FlagSet, c *cli) func(context.Context, []s
 		if err := a.Admin.RevokeInstallKey(ctx, c.actor(), t.ID, id); err != nil {
 			return err
 		}
-		if c.json {
-			return printJSON(c.io.out, map[string]string{"id": id, "status": "revoked"})
-		}
-		fmt.Fprintln(c.io.out, "Revoked", id)
-		return nil
+		return printRevoked(c, id)
 	}
 }

@@ -21,25 +21,22 @@ type keyJSON struct {
 	NotAfter    *time.Time `json:"published_until"`
 }
 
+func toKeyJSON(k *gatehouse.SigningKey) keyJSON {
+	return keyJSON{ID: k.ID, Purpose: string(k.Purpose), Algorithm: k.Algorithm, State: string(k.State),
+		CreatedAt: k.CreatedAt.UTC(), ActivatedAt: jsonTime(k.ActivatedAt), RetiredAt: jsonTime(k.RetiredAt),
+		NotAfter: jsonTime(k.NotAfter)}
+}
+
 func printKeys(c *cli, ks []*gatehouse.SigningKey) error {
-	if c.json {
-		out := make([]keyJSON, 0, len(ks))
-		for _, k := range ks {
-			out = append(out, keyJSON{ID: k.ID, Purpose: string(k.Purpose), Algorithm: k.Algorithm, State: string(k.State),
-				CreatedAt: k.CreatedAt.UTC(), ActivatedAt: jsonTime(k.ActivatedAt), RetiredAt: jsonTime(k.RetiredAt),
-				NotAfter: jsonTime(k.NotAfter)})
-		}
-		return printJSON(c.io.out, out)
-	}
-	tb := newTable(c.io.out, "KID", "PURPOSE", "ALG", "STATE", "CREATED", "ACTIVATED", "PUBLISHED_UNTIL")
-	for _, k := range ks {
-		until := "-"
-		if k.State == gatehouse.KeyRetired {
-			until = stamp(k.NotAfter)
-		}
-		tb.row(k.ID, string(k.Purpose), k.Algorithm, string(k.State), stamp(k.CreatedAt), stamp(k.ActivatedAt), until)
-	}
-	return tb.flush()
+	return printList(c, ks, toKeyJSON,
+		[]string{"KID", "PURPOSE", "ALG", "STATE", "CREATED", "ACTIVATED", "PUBLISHED_UNTIL"},
+		func(k *gatehouse.SigningKey) []string {
+			until := "-"
+			if k.State == gatehouse.KeyRetired {
+				until = stamp(k.NotAfter)
+			}
+			return []string{k.ID, string(k.Purpose), k.Algorithm, string(k.State), stamp(k.CreatedAt), stamp(k.ActivatedAt), until}
+		})
 }
 
 func keysListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {

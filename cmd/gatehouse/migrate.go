@@ -15,7 +15,7 @@ func migrateCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) er
 		if err != nil {
 			return err
 		}
-		st, err := openStore(ctx, cfg)
+		st, err := openStore(ctx, cfg, nil)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,33 @@ func (t *table) row(cols ...string) { fmt.Fprintln(t.tw, strings.Join(cols, "\t"
 
 func (t *table) flush() error { return t.tw.Flush() }
 
+// printList writes the items of a list command: with --json an array
+// (never null) of each item's document, otherwise a table of header with
+// one row per item.
+func printList[T, D any](c *cli, items []T, doc func(T) D, header []string, row func(T) []string) error {
+	if c.json {
+		out := make([]D, 0, len(items))
+		for _, it := range items {
+			out = append(out, doc(it))
+		}
+		return printJSON(c.io.out, out)
+	}
+	tb := newTable(c.io.out, header...)
+	for _, it := range items {
+		tb.row(row(it)...)
+	}
+	return tb.flush()
+}
+
+// printRevoked confirms that the key id was revoked.
+func printRevoked(c *cli, id string) error {
+	if c.json {
+		return printJSON(c.io.out, map[string]string{"id": id, "status": "revoked"})
+	}
+	fmt.Fprintln(c.io.out, "Revoked", id)
+	return nil
+}
+
 // stamp formats a time for tables; zero is "-".
 func stamp(t time.Time) string {
 	if t.IsZero() {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/server"
 )
 
 func serveCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
@@ -31,9 +34,24 @@ func serveCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) erro
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
+		// The profiler, when configured: loopback only, apart from the
+		// public listener.
+		var debugDone chan error
+		if cfg.DebugAddr != "" {
+			dln, err := server.ListenDebug(cfg.DebugAddr)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			debugDone = make(chan error, 1)
+			go func() { debugDone <- server.ServeDebug(ctx, dln, log) }()
+		}
 		log.Info("gatehouse started", "version", version(), "database", cfg.DatabaseKind(),
 			"startup", time.Since(start).Round(time.Millisecond).String())
 		err = a.Run(ctx, ln)
+		if debugDone != nil {
+			err = errors.Join(err, <-debugDone)
+		}
 		log.Info("gatehouse stopped")
 		return err
 	}

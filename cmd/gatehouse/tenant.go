@@ -93,37 +93,33 @@ func tenantListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string)
 		if err != nil {
 			return err
 		}
-		var all []*gatehouse.Tenant
-		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
-			ts, next, err := a.Admin.ListTenants(ctx, opt)
-			all = append(all, ts...)
-			return next, err
+		tenants, err := listAll(func(opt gatehouse.ListOptions) ([]*gatehouse.Tenant, string, error) {
+			return a.Admin.ListTenants(ctx, opt)
 		})
 		if err != nil {
 			return err
 		}
-		if c.json {
-			out := make([]tenantJSON, 0, len(all))
-			for _, t := range all {
-				out = append(out, toTenantJSON(t))
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "ID", "SLUG", "NAME", "STATUS", "DOMAINS", "CREATED")
-		for _, t := range all {
-			tb.row(t.ID, t.Slug, t.Name, string(t.Status), orDash(strings.Join(t.Domains, ",")), stamp(t.CreatedAt))
-		}
-		return tb.flush()
+		return printList(c, tenants, toTenantJSON,
+			[]string{"ID", "SLUG", "NAME", "STATUS", "DOMAINS", "CREATED"},
+			func(t *gatehouse.Tenant) []string {
+				return []string{t.ID, t.Slug, t.Name, string(t.Status), orDash(strings.Join(t.Domains, ",")), stamp(t.CreatedAt)}
+			})
 	}
 }
 
-// pageAll calls list with successive cursors until the last page.
-func pageAll(list func(gatehouse.ListOptions) (string, error)) error {
+// listAll reads every page of a listing, with successive cursors until
+// the last page.
+func listAll[T any](list func(gatehouse.ListOptions) ([]T, string, error)) ([]T, error) {
+	var all []T
 	opt := gatehouse.ListOptions{Limit: 500}
 	for {
-		next, err := list(opt)
-		if err != nil || next == "" {
-			return err
+		items, next, err := list(opt)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
 		}
 		opt.Cursor = next
 	}

@@ -88,27 +88,17 @@ func userListCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) e
 		if err != nil {
 			return err
 		}
-		var all []*gatehouse.User
-		err = pageAll(func(opt gatehouse.ListOptions) (string, error) {
-			us, next, err := a.Admin.ListUsers(ctx, t.ID, opt)
-			all = append(all, us...)
-			return next, err
+		users, err := listAll(func(opt gatehouse.ListOptions) ([]*gatehouse.User, string, error) {
+			return a.Admin.ListUsers(ctx, t.ID, opt)
 		})
 		if err != nil {
 			return err
 		}
-		if c.json {
-			out := make([]userJSON, 0, len(all))
-			for _, u := range all {
-				out = append(out, toUserJSON(u))
-			}
-			return printJSON(c.io.out, out)
-		}
-		tb := newTable(c.io.out, "ID", "USERNAME", "EMAIL", "STATUS", "ROLES", "CREATED")
-		for _, u := range all {
-			tb.row(u.ID, u.Username, orDash(u.Email), string(u.Status), orDash(strings.Join(u.Roles, ",")), stamp(u.CreatedAt))
-		}
-		return tb.flush()
+		return printList(c, users, toUserJSON,
+			[]string{"ID", "USERNAME", "EMAIL", "STATUS", "ROLES", "CREATED"},
+			func(u *gatehouse.User) []string {
+				return []string{u.ID, u.Username, orDash(u.Email), string(u.Status), orDash(strings.Join(u.Roles, ",")), stamp(u.CreatedAt)}
+			})
 	}
 }
 

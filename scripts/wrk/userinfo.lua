@@ -1,0 +1,34 @@
+-- wrk script: GET /oauth/userinfo with a Bearer access token, cycling
+-- through the users' tokens (each thread starts at its own offset). The
+-- requests are built once in init; request() only picks the next one.
+--
+--   wrk -t2 -c64 -d10s -s scripts/wrk/userinfo.lua http://127.0.0.1:8080 -- FIXTURES
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local fixtures = dofile(here .. "fixtures.lua")
+
+local counter = 0
+function setup(thread)
+   thread:set("offset", counter * 7919)
+   counter = counter + 1
+end
+
+local reqs, n, i = {}, 0, 0
+function init(args)
+   local fx = fixtures.read(args[1])
+   for _, tok in ipairs(fx.tokens) do
+      n = n + 1
+      reqs[n] = wrk.format("GET", "/oauth/userinfo",
+         { ["Host"] = fixtures.host(), ["Authorization"] = "Bearer " .. tok })
+   end
+   assert(n > 0, "no tokens in the fixtures file")
+   i = (offset or 0) % n
+end
+
+function request()
+   i = i % n + 1
+   return reqs[i]
+end
+
+function done(summary, latency, requests)
+   fixtures.done(summary, latency)
+end
