@@ -21,7 +21,15 @@ const chainDomain = "gatehouse audit chain v1"
 // microseconds (the precision the stores keep), and details are sorted by
 // key, so two different events never encode alike.
 func chainHash(key []byte, ev *gatehouse.AuditEvent) []byte {
-	e := encoder{h: hmac.New(sha256.New, key)}
+	return chainHashWith(hmac.New(sha256.New, key), ev)
+}
+
+// chainHashWith is chainHash with an HMAC made once with the key and
+// reused: Reset brings it back to the keyed state without hashing the
+// key again. h is used by one goroutine at a time.
+func chainHashWith(h hash.Hash, ev *gatehouse.AuditEvent) []byte {
+	h.Reset()
+	e := encoder{h: h}
 	e.str(chainDomain)
 	e.str(ev.TenantID)
 	e.u64(uint64(ev.Seq))

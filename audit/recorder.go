@@ -2,8 +2,11 @@ package audit
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"maps"
 	"sync"
@@ -74,6 +77,7 @@ type Recorder struct {
 	closeOnce sync.Once
 
 	// Writer state: touched by the writer goroutine only.
+	mac         hash.Hash // HMAC-SHA256 under key, for chainHashWith
 	heads       map[string]head
 	failedSince error // a write failure not yet reported to a Flush
 }
@@ -112,6 +116,7 @@ func NewRecorder(store gatehouse.AuditStore, key []byte, clock gatehouse.Clock, 
 		ctx:     ctx,
 		cancel:  cancel,
 		heads:   make(map[string]head),
+		mac:     hmac.New(sha256.New, key),
 	}
 	go r.run()
 	return r
@@ -392,7 +397,7 @@ func (r *Recorder) chain(events []*gatehouse.AuditEvent) error {
 		}
 		ev.Seq = h.seq + 1
 		ev.PrevHash = h.hash
-		ev.Hash = chainHash(r.key, ev)
+		ev.Hash = chainHashWith(r.mac, ev)
 		next[ev.TenantID] = head{seq: ev.Seq, hash: ev.Hash}
 	}
 	return nil

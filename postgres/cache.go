@@ -40,9 +40,11 @@ const (
 // userKey names a user: ids are unique per tenant.
 type userKey struct{ tenantID, id string }
 
-// userCache keeps users by tenant and id.
+// userCache keeps users by tenant and id. Like the client cache, lookups
+// take the read lock and copy after releasing it; a stored user is never
+// changed in place.
 type userCache struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	gen      uint64
 	entries  map[userKey]*gatehouse.User
 	watching bool // the watcher's connection listens
@@ -51,21 +53,20 @@ type userCache struct {
 // get returns a copy of the cached user and the generation to pass to put
 // after a miss.
 func (c *userCache) get(tenantID, id string) (*gatehouse.User, uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.watching {
-		return nil, c.gen, false
-	}
+	c.mu.RLock()
+	gen, watching := c.gen, c.watching
 	u, ok := c.entries[userKey{tenantID, id}]
-	if !ok {
-		return nil, c.gen, false
+	c.mu.RUnlock()
+	if !watching || !ok {
+		return nil, gen, false
 	}
-	return cloneUser(u), c.gen, true
+	return cloneUser(u), gen, true
 }
 
 // put stores a copy of u unless the cache was invalidated since gen was
 // read.
 func (c *userCache) put(u *gatehouse.User, gen uint64) {
+	u = cloneUser(u)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.watching || gen != c.gen {
@@ -74,7 +75,7 @@ func (c *userCache) put(u *gatehouse.User, gen uint64) {
 	if c.entries == nil || len(c.entries) >= maxCachedUsers {
 		c.entries = make(map[userKey]*gatehouse.User)
 	}
-	c.entries[userKey{u.TenantID, u.ID}] = cloneUser(u)
+	c.entries[userKey{u.TenantID, u.ID}] = u
 }
 
 // forget drops one user, after a change to it.
@@ -123,7 +124,7 @@ type revocationAnswer struct {
 
 // revocationCache keeps AccessTokenRevoked's answers.
 type revocationCache struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	gen      uint64
 	entries  map[revocationKey]revocationAnswer
 	watching bool
@@ -132,8 +133,8 @@ type revocationCache struct {
 // get returns the cached answer, and the generation to pass to put after
 // a miss. A live answer counts only in the generation it was read in.
 func (c *revocationCache) get(jti, grantID string) (revoked bool, gen uint64, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if !c.watching {
 		return false, c.gen, false
 	}

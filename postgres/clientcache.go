@@ -31,8 +31,13 @@ const maxCachedClients = 10000
 // clientCache keeps clients by OAuth client_id. Its generation moves on at
 // every clear, so that a load that raced a change never stores what it
 // read before the change.
+//
+// Lookups take the read lock only, and copy the client they found after
+// releasing it: a stored client is never changed in place (touch replaces
+// it), so thousands of lookups a second do not queue behind each other's
+// copying.
 type clientCache struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	gen      uint64
 	entries  map[string]*gatehouse.Client
 	watching bool // the watcher's connection listens
@@ -41,21 +46,20 @@ type clientCache struct {
 // get returns a copy of the cached client and the generation to pass to
 // put after a miss.
 func (c *clientCache) get(clientID string) (*gatehouse.Client, uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.watching {
-		return nil, c.gen, false
-	}
+	c.mu.RLock()
+	gen, watching := c.gen, c.watching
 	cl, ok := c.entries[clientID]
-	if !ok {
-		return nil, c.gen, false
+	c.mu.RUnlock()
+	if !watching || !ok {
+		return nil, gen, false
 	}
-	return cloneClient(cl), c.gen, true
+	return cloneClient(cl), gen, true
 }
 
 // put stores a copy of cl under clientID unless the cache was cleared
 // since gen was read.
 func (c *clientCache) put(clientID string, cl *gatehouse.Client, gen uint64) {
+	cl = cloneClient(cl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.watching || gen != c.gen {
@@ -64,7 +68,7 @@ func (c *clientCache) put(clientID string, cl *gatehouse.Client, gen uint64) {
 	if c.entries == nil || len(c.entries) >= maxCachedClients {
 		c.entries = make(map[string]*gatehouse.Client)
 	}
-	c.entries[clientID] = cloneClient(cl)
+	c.entries[clientID] = cl
 }
 
 // clear forgets every client.
@@ -86,7 +90,7 @@ func (c *clientCache) setWatching(on bool) {
 }
 
 // touch records a use of the credential with clientID in the cached
-// client it names.
+// client it names, replacing the cached copy (lookups copy it unlocked).
 func (c *clientCache) touch(clientID string, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -94,11 +98,13 @@ func (c *clientCache) touch(clientID string, at time.Time) {
 	if !ok {
 		return
 	}
+	cl = cloneClient(cl)
 	for i := range cl.Credentials {
 		if cl.Credentials[i].ClientID == clientID {
 			cl.Credentials[i].LastUsedAt = at
 		}
 	}
+	c.entries[clientID] = cl
 }
 
 // cloneClient copies a client deeply enough that a caller may change the

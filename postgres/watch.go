@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,8 +51,9 @@ const (
 
 // watcher runs the goroutine that listens.
 type watcher struct {
+	// started is read without the lock by every cached lookup.
+	started atomic.Bool
 	mu      sync.Mutex
-	started bool
 	closed  bool
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -65,12 +67,15 @@ type watcher struct {
 // lookups before it listens go to the database.
 func (s *Store) watchChanges() {
 	w := &s.watch
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.started || w.closed {
+	if w.started.Load() {
 		return
 	}
-	w.started = true
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started.Load() || w.closed {
+		return
+	}
+	w.started.Store(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel, w.done = cancel, make(chan struct{})
 	go s.runWatcher(ctx)
@@ -176,7 +181,7 @@ func (s *Store) userChanged(payload string) {
 func (s *Store) stopWatcher() {
 	w := &s.watch
 	w.mu.Lock()
-	started, closed := w.started, w.closed
+	started, closed := w.started.Load(), w.closed
 	w.closed = true
 	w.mu.Unlock()
 	if !started || closed {

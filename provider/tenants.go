@@ -22,7 +22,7 @@ const maxCachedTenantIDs = 10000
 // endpoint, userinfo and introspection do not read the tenant row on
 // every request. Only found tenants are kept; errors never are.
 type tenantCache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[string]tenantEntry
 }
 
@@ -35,9 +35,9 @@ type tenantEntry struct {
 // from load.
 func (c *tenantCache) get(ctx context.Context, id string, now time.Time,
 	load func(context.Context, string) (*gatehouse.Tenant, error)) (*gatehouse.Tenant, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.entries[id]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && now.Before(e.expires) && !now.Before(e.expires.Add(-tenantTTL)) {
 		return e.tenant, nil
 	}

@@ -294,10 +294,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = valJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Cache-Control"] = valNoStore
+	h["Pragma"] = valNoCache
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// Header values of every JSON answer, built once. Each slice has no spare
+// capacity, so an Add makes a new one rather than write into it.
+var (
+	valJSON    = []string{"application/json"}
+	valNoStore = []string{"no-store"}
+	valNoCache = []string{"no-cache"}
+)

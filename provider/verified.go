@@ -37,7 +37,7 @@ type verifiedEntry struct {
 // verifiedCache maps SHA-256(issuer, token) to the token's verified
 // claims.
 type verifiedCache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]verifiedEntry
 }
 
@@ -55,9 +55,9 @@ func verifiedKey(issuer, raw string) [sha256.Size]byte {
 // get returns a copy of the claims verified for key, unless the entry is
 // stale or the token expired at now.
 func (c *verifiedCache) get(key [sha256.Size]byte, now time.Time) (*token.AccessClaims, bool) {
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.entries[key]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok || !now.Before(e.until) || now.Before(e.until.Add(-verifiedTTL)) {
 		return nil, false
 	}
@@ -70,12 +70,13 @@ func (c *verifiedCache) put(key [sha256.Size]byte, claims *token.AccessClaims, n
 	if !claims.Expiry.IsZero() && claims.Expiry.Before(until) {
 		until = claims.Expiry
 	}
+	e := verifiedEntry{claims: copyClaims(claims), until: until}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxVerified {
 		c.entries = make(map[[sha256.Size]byte]verifiedEntry)
 	}
-	c.entries[key] = verifiedEntry{claims: copyClaims(claims), until: until}
+	c.entries[key] = e
 }
 
 // copyClaims copies claims with their lists, so that no caller shares

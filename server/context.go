@@ -4,13 +4,19 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"time"
 )
 
 // requestState is what the outer middleware learns about a request as it
 // travels inward. Only the request's own goroutine touches it.
 type requestState struct {
+	start    time.Time
 	id       string
 	clientIP netip.Addr
+	// rw records the response; it lives here to save an allocation.
+	rw responseWriter
+	// routeMetrics are the metrics of route, found once at registration.
+	routeMetrics *routeMetrics
 	// route is the ServeMux pattern that matched, "" when none did.
 	route string
 	// tenantID is the tenant of the request's issuer, "" for the platform.

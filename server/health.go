@@ -16,11 +16,11 @@ const readyTimeout = 2 * time.Second
 // routeHealth registers /healthz, /readyz and /metrics. They belong to no
 // route class: probes and scrapers send no cookies and read no pages.
 func (s *Server) routeHealth() {
-	s.mux.Handle("GET /healthz", s.route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("GET /healthz", s.route("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})))
-	s.mux.Handle("GET /readyz", s.route(http.HandlerFunc(s.serveReady)))
-	s.mux.Handle("GET /metrics", s.route(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
+	s.mux.Handle("GET /readyz", s.route("GET /readyz", http.HandlerFunc(s.serveReady)))
+	s.mux.Handle("GET /metrics", s.route("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		ErrorLog:      slogPrinter{s},
 		ErrorHandling: promhttp.ContinueOnError,
 	})))

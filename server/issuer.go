@@ -46,30 +46,35 @@ var wellKnownSuffixed = []string{
 //
 // The issuer URL always comes from configuration or the store, never from
 // the header text itself.
-func (s *Server) resolve(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := s.effectiveHost(r)
-		iss, path, status := s.issuerFor(r.Context(), normalizeHost(host), r.URL.Path)
-		switch status {
-		case http.StatusNotFound:
-			writeJSONError(w, status, "not_found", "no such issuer")
-			return
-		case http.StatusServiceUnavailable:
-			writeJSONError(w, status, "temporarily_unavailable", "try again later")
-			return
-		}
-		if st := stateFrom(r.Context()); st != nil {
-			st.tenantID = iss.TenantID()
-		}
-		r2 := r.WithContext(gatehouse.WithIssuer(r.Context(), iss))
-		// The cross-origin check of browser pages compares Origin with
-		// Host: it must see the host the browser saw.
-		r2.Host = host
-		if path != r.URL.Path {
-			r2.URL = stripPath(r.URL, path)
-		}
-		next.ServeHTTP(w, r2)
-	})
+//
+// It writes the answer itself when there is no issuer (404, or 503 when
+// the store cannot answer) and reports false. Otherwise it returns the
+// request the handlers see: one copy of r whose context carries the
+// request's state and its issuer, with HSTS set for an https issuer.
+func (s *Server) resolve(w http.ResponseWriter, r *http.Request, st *requestState) (*http.Request, bool) {
+	host := s.effectiveHost(r)
+	iss, path, status := s.issuerFor(r.Context(), normalizeHost(host), r.URL.Path)
+	switch status {
+	case http.StatusNotFound:
+		writeJSONError(w, status, "not_found", "no such issuer")
+		return nil, false
+	case http.StatusServiceUnavailable:
+		writeJSONError(w, status, "temporarily_unavailable", "try again later")
+		return nil, false
+	}
+	st.tenantID = iss.TenantID()
+	if strings.HasPrefix(iss.URL, "https://") {
+		w.Header()["Strict-Transport-Security"] = valHSTS
+	}
+	ctx := gatehouse.WithIssuer(context.WithValue(r.Context(), stateKey{}, st), iss)
+	r2 := r.WithContext(ctx)
+	// The cross-origin check of browser pages compares Origin with
+	// Host: it must see the host the browser saw.
+	r2.Host = host
+	if path != r.URL.Path {
+		r2.URL = stripPath(r.URL, path)
+	}
+	return r2, true
 }
 
 // stripPath returns a copy of u with path as its path, keeping the raw

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +18,25 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	panics   prometheus.Counter
+	// unmatched are the metrics of requests no route matched.
+	unmatched *routeMetrics
 }
+
+// routeMetrics are the series of one route, each looked up by its labels
+// once, at its first use, rather than on every request; a series appears
+// in /metrics only once it has counted something.
+type routeMetrics struct {
+	m     *metrics
+	route string
+	// duration is the route's histogram; requests hold a counter per
+	// status class: index 1 to 5 for 1xx to 5xx, 0 for anything else.
+	duration atomic.Pointer[observerBox]
+	requests [6]atomic.Pointer[counterBox]
+}
+
+type observerBox struct{ prometheus.Observer }
+
+type counterBox struct{ prometheus.Counter }
 
 // unmatchedRoute labels requests that no pattern matched (404, 405, or
 // refused before routing).
@@ -47,7 +66,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
+	m.unmatched = m.forRoute(unmatchedRoute)
 	return m, nil
+}
+
+// forRoute returns the series of a route pattern.
+func (m *metrics) forRoute(route string) *routeMetrics {
+	if route == "" {
+		route = unmatchedRoute
+	}
+	return &routeMetrics{m: m, route: route}
 }
 
 // register adds c to reg, or returns the identical collector already
@@ -65,18 +93,36 @@ func register[C prometheus.Collector](reg prometheus.Registerer, errs *[]error, 
 	return c
 }
 
-func (m *metrics) observe(route string, status int, elapsed time.Duration) {
-	if route == "" {
-		route = unmatchedRoute
+func (rm *routeMetrics) observe(status int, elapsed time.Duration) {
+	class := statusClass(status)
+	c := rm.requests[class].Load()
+	if c == nil {
+		// Two first uses at once find the same series: either box does.
+		c = &counterBox{rm.m.requests.WithLabelValues(rm.route, classLabel(class))}
+		rm.requests[class].Store(c)
 	}
-	m.requests.WithLabelValues(route, statusClass(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+	c.Inc()
+	d := rm.duration.Load()
+	if d == nil {
+		d = &observerBox{rm.m.duration.WithLabelValues(rm.route)}
+		rm.duration.Store(d)
+	}
+	d.Observe(elapsed.Seconds())
 }
 
-// statusClass returns "2xx" for 204 and so on.
-func statusClass(status int) string {
+// statusClass returns the index of a status's class in
+// routeMetrics.requests: 2 for 204, 0 outside 100-599.
+func statusClass(status int) int {
 	if status < 100 || status > 599 {
+		return 0
+	}
+	return status / 100
+}
+
+// classLabel is the label of a class index: "2xx" for 2, "other" for 0.
+func classLabel(i int) string {
+	if i == 0 {
 		return "other"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return strconv.Itoa(i) + "xx"
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/gatehouse-id/gatehouse/internal/secret"
 )
 
 // Headers of the route classes.
@@ -38,72 +35,137 @@ const maxLoggedPath = 256
 // few seconds.
 var probeRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 
-// observe is the outermost middleware: it gives the request an id,
+// Header values every response of a class carries, built once. Each is a
+// slice of one element with no spare capacity, so that a handler calling
+// Header().Add on one gets a new slice rather than writing into the
+// shared one; handlers replace them with Set.
+var (
+	valNoSniff      = []string{"nosniff"}
+	valNoReferrer   = []string{"no-referrer"}
+	valHSTS         = []string{hsts}
+	valNoStore      = []string{"no-store"}
+	valNoCache      = []string{"no-cache"}
+	valPageCSP      = []string{pageCSP}
+	valAPICSP       = []string{apiCSP}
+	valFrameDeny    = []string{"DENY"}
+	valJSON         = []string{"application/json"}
+	valPreflightHdr = []string{"Authorization, Content-Type, DPoP"}
+	valPreflightAge = []string{"600"}
+)
+
+// serveHTTP is the outermost handler: it gives the request an id,
 // recovers from a panic in anything inside, and writes one access log
-// line and the metrics once the response is done.
-func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := s.clock()
-		st := &requestState{id: requestID(r.Header.Get("X-Request-Id")), clientIP: s.clientIP(r)}
-		w.Header().Set("X-Request-Id", st.id)
-		rw := &responseWriter{ResponseWriter: w}
-		method, path := r.Method, r.URL.Path
-		s.metrics.inFlight.Inc()
-		defer func() {
-			s.metrics.inFlight.Dec()
-			p := recover()
-			aborted := p == http.ErrAbortHandler
-			if p != nil && !aborted {
-				s.metrics.panics.Inc()
-				s.log.Error("panic serving request", "request_id", st.id, "panic", fmt.Sprint(p),
-					"stack", string(debug.Stack()))
-				if !rw.wroteHeader {
-					writeJSONError(rw, http.StatusInternalServerError, "server_error", "internal error")
-				}
-			}
-			status := rw.statusCode()
-			s.metrics.observe(st.route, status, s.clock().Sub(start))
-			level := slog.LevelInfo
-			if slices.Contains(probeRoutes, st.route) {
-				level = slog.LevelDebug
-			}
-			if s.log.Enabled(r.Context(), level) {
-				attrs := []slog.Attr{
-					slog.String("request_id", st.id),
-					slog.String("method", method),
-					slog.String("path", truncate(path, maxLoggedPath)),
-					slog.String("route", st.route),
-					slog.Int("status", status),
-					slog.Int64("bytes", rw.bytes),
-					slog.Duration("latency", s.clock().Sub(start)),
-					slog.String("client_ip", st.clientIP.String()),
-				}
-				if st.tenantID != "" {
-					attrs = append(attrs, slog.String("tenant", st.tenantID))
-				}
-				if aborted {
-					attrs = append(attrs, slog.Bool("aborted", true))
-				}
-				attrs = append(attrs, st.attrs...)
-				s.log.LogAttrs(r.Context(), level, "http request", attrs...)
-			}
-			if aborted {
-				// Let net/http drop the connection, as the handler asked.
-				panic(p)
-			}
-		}()
-		next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
-	})
+// line and the metrics once the response is done (finish). In between it
+// caps the request body, chooses the request's issuer (resolve) and sets
+// the headers every response carries, then hands the request to the mux.
+// Everything the request needs on the way in goes into one copy of the
+// request with one context, since each copy costs an allocation on every
+// request.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	st := &requestState{start: s.clock(), id: s.requestID(r.Header["X-Request-Id"]), clientIP: s.clientIP(r)}
+	st.rw.ResponseWriter = w
+	rw := &st.rw
+	h := w.Header()
+	h["X-Request-Id"] = []string{st.id}
+	h["X-Content-Type-Options"] = valNoSniff
+	h["Referrer-Policy"] = valNoReferrer
+	s.metrics.inFlight.Inc()
+	defer s.finish(r, st)
+	if !s.limitBody(rw, r) {
+		return
+	}
+	r2, ok := s.resolve(rw, r, st)
+	if !ok {
+		return
+	}
+	s.mux.ServeHTTP(rw, r2)
+}
+
+// finish runs when the response is done, deferred by serveHTTP: it
+// recovers from a panic, and records the metrics and the access log line.
+func (s *Server) finish(r *http.Request, st *requestState) {
+	s.metrics.inFlight.Dec()
+	p := recover()
+	aborted := p == http.ErrAbortHandler
+	rw := &st.rw
+	if p != nil && !aborted {
+		s.metrics.panics.Inc()
+		s.log.Error("panic serving request", "request_id", st.id, "panic", fmt.Sprint(p),
+			"stack", string(debug.Stack()))
+		if !rw.wroteHeader {
+			writeJSONError(rw, http.StatusInternalServerError, "server_error", "internal error")
+		}
+	}
+	status := rw.statusCode()
+	elapsed := s.clock().Sub(st.start)
+	if st.routeMetrics == nil {
+		st.routeMetrics = s.metrics.unmatched
+	}
+	st.routeMetrics.observe(status, elapsed)
+	level := slog.LevelInfo
+	if slices.Contains(probeRoutes, st.route) {
+		level = slog.LevelDebug
+	}
+	if s.log.Enabled(r.Context(), level) {
+		attrs := make([]slog.Attr, 0, 10+len(st.attrs))
+		attrs = append(attrs,
+			slog.String("request_id", st.id),
+			slog.String("method", r.Method),
+			slog.String("path", truncate(r.URL.Path, maxLoggedPath)),
+			slog.String("route", st.route),
+			slog.Int("status", status),
+			slog.Int64("bytes", rw.bytes),
+			slog.Duration("latency", elapsed),
+			slog.String("client_ip", st.clientIP.String()),
+		)
+		if st.tenantID != "" {
+			attrs = append(attrs, slog.String("tenant", st.tenantID))
+		}
+		if aborted {
+			attrs = append(attrs, slog.Bool("aborted", true))
+		}
+		attrs = append(attrs, st.attrs...)
+		s.log.LogAttrs(r.Context(), level, "http request", attrs...)
+	}
+	if aborted {
+		// Let net/http drop the connection, as the handler asked.
+		panic(p)
+	}
 }
 
 // requestID returns the incoming id when it is well formed, else a new
-// random one. Well formed means 1-64 characters that cannot break a log
-// line or a header: letters, digits, '.', '_', '-'.
-func requestID(in string) string {
-	if len(in) >= 1 && len(in) <= 64 && strings.Trim(in, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == "" {
-		return in
+// one. Well formed means 1-64 characters that cannot break a log line or
+// a header: letters, digits, '.', '_', '-'. A new id is this process's
+// random prefix and a counter: unique, and cheaper than reading random
+// bytes for every request. It is a correlation id, never a secret.
+func (s *Server) requestID(in []string) string {
+	if len(in) == 1 {
+		if v := in[0]; len(v) >= 1 && len(v) <= 64 && validRequestID(v) {
+			return v
+		}
 	}
-	return secret.Token(16)
+	var digits [13]byte
+	n := strconv.AppendUint(digits[:0], s.requests.Add(1), 36)
+	b := make([]byte, 0, len(s.idPrefix)+max(len(n), minIDDigits))
+	b = append(b, s.idPrefix...)
+	for range minIDDigits - len(n) {
+		b = append(b, '0')
+	}
+	return string(append(b, n...))
+}
+
+// minIDDigits pads the counter of a new request id, so that ids sort and
+// line up in logs.
+const minIDDigits = 7
+
+func validRequestID(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {
@@ -113,39 +175,27 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// limitBody caps every request body; a handler reading past the cap gets
-// an *http.MaxBytesError.
-func (s *Server) limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.opt.MaxBodyBytes {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "request body too large")
-			return
-		}
+// limitBody caps the request body, answering 413 itself for a body
+// declared too large, and reports whether the request may go on; a
+// handler reading past the cap gets an *http.MaxBytesError. A request
+// without a body is left as it is.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength > s.opt.MaxBodyBytes {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "request body too large")
+		return false
+	}
+	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// secureHeaders sets the headers every response carries. It runs after
-// issuer resolution, since HSTS depends on the issuer.
-func (s *Server) secureHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		if iss, ok := issuerOf(r); ok && strings.HasPrefix(iss.URL, "https://") {
-			h.Set("Strict-Transport-Security", hsts)
-		}
-		next.ServeHTTP(w, r)
-	})
+	}
+	return true
 }
 
 func (s *Server) pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", pageCSP)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
+		h["Content-Security-Policy"] = valPageCSP
+		h["X-Frame-Options"] = valFrameDeny
+		h["Cache-Control"] = valNoStore
 		next.ServeHTTP(w, r)
 	})
 }
@@ -153,8 +203,8 @@ func (s *Server) pageHeaders(next http.Handler) http.Handler {
 func (s *Server) protocolHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Pragma", "no-cache")
+		h["Cache-Control"] = valNoStore
+		h["Pragma"] = valNoCache
 		s.allowCORS(w, r)
 		next.ServeHTTP(w, r)
 	})
@@ -188,8 +238,8 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request, path str
 	if want != "" && (slices.Contains(methods, want) || (want == http.MethodHead && slices.Contains(methods, http.MethodGet))) &&
 		s.allowCORS(w, r) {
 		h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
-		h.Set("Access-Control-Max-Age", "600")
+		h["Access-Control-Allow-Headers"] = valPreflightHdr
+		h["Access-Control-Max-Age"] = valPreflightAge
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -199,9 +249,9 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request, path str
 func (s *Server) apiHeaders(next http.Handler, jsonOnly bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", apiCSP)
-		h.Set("X-Frame-Options", "DENY")
+		h["Cache-Control"] = valNoStore
+		h["Content-Security-Policy"] = valAPICSP
+		h["X-Frame-Options"] = valFrameDeny
 		if jsonOnly && hasBody(r) {
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
@@ -225,9 +275,9 @@ func writeJSONError(w http.ResponseWriter, status int, code, description string)
 		Description string `json:"error_description,omitempty"`
 	}{code, description})
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = valJSON
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = valNoStore
 	w.WriteHeader(status)
 	w.Write(body)
 }

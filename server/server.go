@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/internal/secret"
 )
 
 // Defaults for zero Options fields.
@@ -98,6 +99,11 @@ type Server struct {
 	handler http.Handler
 	csrf    *http.CrossOriginProtection
 
+	// idPrefix and requests make new request ids: this process's random
+	// prefix and a counter.
+	idPrefix string
+	requests atomic.Uint64
+
 	// draining is set once shutdown begins, so /readyz takes the node out
 	// of rotation.
 	draining atomic.Bool
@@ -158,6 +164,7 @@ func New(opt Options) (*Server, error) {
 		mux:          http.NewServeMux(),
 		csrf:         http.NewCrossOriginProtection(),
 		preflight:    map[string][]string{},
+		idPrefix:     secret.Token(12) + "-",
 	}
 	// The platform origin is our own, also when a proxy rewrites the Host
 	// header and browsers without Sec-Fetch-Site fall back to Origin.
@@ -176,7 +183,7 @@ func New(opt Options) (*Server, error) {
 		writeJSONError(w, http.StatusForbidden, "access_denied", "cross-origin request refused")
 	}))
 	s.routeHealth()
-	s.handler = s.observe(s.limitBody(s.resolve(s.secureHeaders(s.mux))))
+	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s, nil
 }
 
@@ -195,7 +202,7 @@ func (s *Server) Registry() *prometheus.Registry { return s.registry }
 // ServeMux pattern ("GET /login"); like ServeMux it panics on an invalid
 // or conflicting pattern, a programming error caught at start-up.
 func (s *Server) HandlePage(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.route(s.pageHeaders(s.csrf.Handler(h))))
+	s.mux.Handle(pattern, s.route(pattern, s.pageHeaders(s.csrf.Handler(h))))
 }
 
 // HandleCrossSiteCallback registers a browser endpoint that other sites
@@ -214,7 +221,7 @@ func (s *Server) HandleCrossSiteCallback(pattern string, h http.Handler) {
 // admits may call it cross-origin. For a pattern with a method, CORS
 // preflight requests to its path are answered.
 func (s *Server) HandleProtocol(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.route(s.protocolHeaders(h)))
+	s.mux.Handle(pattern, s.route(pattern, s.protocolHeaders(h)))
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok || method == http.MethodOptions {
 		return
@@ -225,7 +232,7 @@ func (s *Server) HandleProtocol(pattern string, h http.Handler) {
 	s.preflight[path] = append(methods, method)
 	s.mu.Unlock()
 	if !seen {
-		s.mux.Handle("OPTIONS "+path, s.route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mux.Handle("OPTIONS "+path, s.route("OPTIONS "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.servePreflight(w, r, path)
 		})))
 	}
@@ -234,7 +241,7 @@ func (s *Server) HandleProtocol(pattern string, h http.Handler) {
 // HandleAPI registers an admin API endpoint: JSON in and out, no caching,
 // never framed. A request with a body must declare it as JSON.
 func (s *Server) HandleAPI(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.route(s.apiHeaders(h, true)))
+	s.mux.Handle(pattern, s.route(pattern, s.apiHeaders(h, true)))
 }
 
 // HandleAPIUpload registers an admin API endpoint that takes a file as its
@@ -242,15 +249,18 @@ func (s *Server) HandleAPI(pattern string, h http.Handler) {
 // be of any media type, which the handler must check itself. Its answers
 // are JSON like those of every API endpoint.
 func (s *Server) HandleAPIUpload(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.route(s.apiHeaders(h, false)))
+	s.mux.Handle(pattern, s.route(pattern, s.apiHeaders(h, false)))
 }
 
-// route records the matched pattern for the access log and metrics: the
-// request the mux sees may be a copy with the tenant prefix stripped.
-func (s *Server) route(h http.Handler) http.Handler {
+// route records the matched pattern, and its metrics, for the access log
+// and the metrics: the request the mux sees may be a copy with the tenant
+// prefix stripped. pattern is the one the handler is registered under,
+// which is what the mux reports as the request's Pattern.
+func (s *Server) route(pattern string, h http.Handler) http.Handler {
+	rm := s.metrics.forRoute(pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st := stateFrom(r.Context()); st != nil {
-			st.route = r.Pattern
+			st.route, st.routeMetrics = pattern, rm
 		}
 		h.ServeHTTP(w, r)
 	})

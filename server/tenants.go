@@ -29,7 +29,7 @@ type TenantCache struct {
 	ttl   time.Duration
 	clock gatehouse.Clock
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[tenantKey]tenantEntry
 	// gen increases on Invalidate, so that an answer read from the store
 	// before an invalidation is not cached after it.
@@ -76,10 +76,10 @@ func (c *TenantCache) Invalidate() {
 func (c *TenantCache) get(ctx context.Context, key tenantKey,
 	load func(context.Context, string) (*gatehouse.Tenant, error)) (*gatehouse.Tenant, error) {
 	now := c.clock()
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.entries[key]
 	gen := c.gen
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		if e.tenant == nil {
 			return nil, notFound(key)

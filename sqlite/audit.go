@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -22,50 +23,115 @@ func scanAuditEvent(sc scanner) (*gatehouse.AuditEvent, error) {
 	return &e, nil
 }
 
-// qAppendAudit inserts one event only when it extends its tenant's chain
-// by one, so a gap is refused as surely as a taken Seq.
-const qAppendAudit = `INSERT INTO audit_events (` + auditCols + `)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-	WHERE (SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE tenant_id = ?) = ?`
+// qChainHead reads the last Seq of a tenant's chain (0 when it is empty).
+const qChainHead = `SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE tenant_id = ?`
+
+// maxAuditRows is the most events one INSERT writes. A batch is written
+// in statements of this many rows and one for the rest, each prepared
+// once per row count: one statement per event cost several times the
+// rows it inserted.
+const maxAuditRows = 32
+
+// qInsertAudit returns the INSERT of n events.
+func qInsertAudit(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (` + auditCols + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	return b.String()
+}
 
 // AppendAuditEvents inserts events in one transaction. Each event's Seq
 // must follow the last of its tenant's chain, counting the events before
 // it in the batch; ECONFLICT when it does not (another writer appended
 // first, or the Seq skips ahead), and then nothing is written.
+//
+// The chain is checked once per tenant: the batch's events of a tenant
+// must number on from one another, and the first must follow the head
+// read in the same write transaction.
 func (s *Store) AppendAuditEvents(ctx context.Context, events []*gatehouse.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
+	type chain struct {
+		tenantID string
+		first    int64
+	}
+	var chains []chain
+	last := make(map[string]int64, 1)
 	for _, e := range events {
 		if e.ID == "" {
 			e.ID = secret.NewID()
 		}
+		prev, seen := last[e.TenantID]
+		switch {
+		case !seen:
+			chains = append(chains, chain{e.TenantID, e.Seq})
+		case e.Seq != prev+1:
+			return fail("append audit events",
+				gatehouse.Errorf(gatehouse.ECONFLICT, "audit sequence %d is not the next of its chain", e.Seq), "", nil)
+		}
+		last[e.TenantID] = e.Seq
 	}
-	// Prepared once on the writer connection and kept: the recorder appends
-	// on every audited request, and parsing the INSERT for each event cost
-	// more than running it.
-	insert, err := s.wstmts.get(ctx, qAppendAudit)
+	// Writer statements are fetched before the write transaction begins
+	// (see Store.write).
+	head, err := s.wstmts.get(ctx, qChainHead)
 	if err != nil {
 		return fmt.Errorf("append audit events: %w", err)
 	}
+	inserts := map[int]*sql.Stmt{}
+	for off := 0; off < len(events); off += maxAuditRows {
+		n := min(maxAuditRows, len(events)-off)
+		if inserts[n] == nil {
+			if inserts[n], err = s.wstmts.get(ctx, qInsertAudit(n)); err != nil {
+				return fmt.Errorf("append audit events: %w", err)
+			}
+		}
+	}
+	args := make([]any, 0, 13*min(maxAuditRows, len(events)))
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		ins := tx.StmtContext(ctx, insert)
-		for _, e := range events {
-			res, err := ins.ExecContext(ctx,
-				e.TenantID, e.Seq, e.ID, micros(e.Time), e.Actor, e.Action, e.Target, e.Result, e.IP, e.UserAgent,
-				jsonArg{e.Details}, e.PrevHash, e.Hash, e.TenantID, e.Seq-1)
-			if err != nil {
+		h := tx.StmtContext(ctx, head)
+		for _, c := range chains {
+			var seq int64
+			if err := h.QueryRowContext(ctx, c.tenantID).Scan(&seq); err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
+			if seq != c.first-1 {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "audit sequence %d is not the next of its chain", c.first)
+			}
+		}
+		for off := 0; off < len(events); off += maxAuditRows {
+			batch := events[off:min(off+maxAuditRows, len(events))]
+			args = args[:0]
+			for _, e := range batch {
+				details, err := encodeDetails(e.Details)
+				if err != nil {
+					return err
+				}
+				args = append(args, e.TenantID, e.Seq, e.ID, e.Time.UnixMicro(), e.Actor, e.Action, e.Target,
+					e.Result, e.IP, e.UserAgent, details, e.PrevHash, e.Hash)
+			}
+			if _, err := tx.StmtContext(ctx, inserts[len(batch)]).ExecContext(ctx, args...); err != nil {
 				return err
-			} else if n == 0 {
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "audit sequence %d is not the next of its chain", e.Seq)
 			}
 		}
 		return nil
 	})
 	return fail("append audit events", err, "", conflicts{"audit_events": "audit sequence is taken"})
+}
+
+// encodeDetails encodes an event's details as the JSON the column keeps:
+// an object with its keys sorted, or null.
+func encodeDetails(d map[string]string) (string, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("encode audit details: %w", err)
+	}
+	return string(b), nil
 }
 
 // LastAuditEvent returns the head of the tenant's chain, ENOTFOUND when

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,6 +76,40 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 	}
 }
 
+// BenchmarkRotateRefreshTokenParallel rotates 32 chains at once, as
+// concurrent refresh requests do, so that writes are combined into shared
+// transactions (writer.go).
+func BenchmarkRotateRefreshTokenParallel(b *testing.B) {
+	ctx := b.Context()
+	_, u, c, s := benchWorld(b)
+	now := time.Now().UTC()
+	var chains sync.Map
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		id := next.Add(1)
+		g := storetest.MustGrant(b, s, c, u.ID, now)
+		rt, _ := storetest.MustRefreshToken(b, s, g, now)
+		current := rt.Hash
+		chains.Store(id, g.ID)
+		issue := func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error) {
+			next := *old
+			next.Hash = secret.Hash(secret.Token(32))
+			next.CreatedAt, next.RotatedAt = now, time.Time{}
+			current = next.Hash
+			return &next, nil
+		}
+		for pb.Next() {
+			if _, err := s.RotateRefreshToken(ctx, current, now, issue); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rotations/s")
+}
+
 // BenchmarkAccessTokenRevoked checks an unrevoked token of a live grant
 // among a thousand revoked entries, the common case of every userinfo and
 // introspection call.
@@ -112,5 +148,39 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 			b.Fatalf("GetClientByClientID: got %v, %v", c, err)
 		}
 		i++
+	}
+}
+
+// BenchmarkAppendAuditEvents appends token.issue events in batches, as the
+// audit recorder's group commit does under load, and reports the cost per
+// event.
+func BenchmarkAppendAuditEvents(b *testing.B) {
+	for _, batch := range []int{1, 16, 128} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			ctx := b.Context()
+			tn, _, c, s := benchWorld(b)
+			clientID := c.Credentials[0].ClientID
+			seq := int64(0)
+			prev := []byte(nil)
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			events := make([]*gatehouse.AuditEvent, batch)
+			b.ResetTimer()
+			for range b.N {
+				for i := range events {
+					seq++
+					h := secret.Hash(fmt.Sprint(seq))
+					events[i] = &gatehouse.AuditEvent{TenantID: tn.ID, Seq: seq, ID: secret.NewID(), Time: now,
+						Actor: "client:" + clientID, Action: "token.issue", Target: "client:" + clientID,
+						Result: gatehouse.ResultSuccess, IP: "127.0.0.1", UserAgent: "wrk",
+						Details:  map[string]string{"grant_type": "client_credentials", "client_id": clientID},
+						PrevHash: prev, Hash: h}
+					prev = h
+				}
+				if err := s.AppendAuditEvents(ctx, events); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/event")
+		})
 	}
 }

@@ -40,6 +40,9 @@ func TestPragmas(t *testing.T) {
 		{"writer", "busy_timeout", "10000"},
 		{"writer", "synchronous", "1"}, // NORMAL
 		{"writer", "query_only", "0"},
+		{"writer", "temp_store", "2"}, // MEMORY
+		{"writer", "wal_autocheckpoint", "10000"},
+		{"writer", "cache_size", "-32768"},
 		{"reader", "journal_mode", "wal"},
 		{"reader", "foreign_keys", "1"},
 		{"reader", "busy_timeout", "10000"},

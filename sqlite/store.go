@@ -26,6 +26,9 @@ type Options struct {
 	Clock gatehouse.Clock
 }
 
+// writerCacheKiB is the writer connection's page cache.
+const writerCacheKiB = 32 << 10
+
 // busyTimeout is how long a connection waits for another process's lock
 // (a CLI command next to a running server) before SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
@@ -40,6 +43,8 @@ const busyTimeout = 10 * time.Second
 // them run beside the writer.
 type Store struct {
 	w, r   *sql.DB
+	// ck is the connection of the checkpointer (checkpoint.go).
+	ck     *sql.DB
 	clock  gatehouse.Clock
 	wstmts stmtCache
 	rstmts stmtCache
@@ -50,6 +55,12 @@ type Store struct {
 	users       userCache
 	revocations revocationCache
 	watch       watcher
+	// writes combines concurrent write transactions into one (writer.go).
+	writes *combiner
+	// stopCheckpoints ends the checkpointer, which closes
+	// checkpointsDone.
+	stopCheckpoints, checkpointsDone chan struct{}
+	stopOnce                         sync.Once
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -115,9 +126,23 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	s := &Store{w: w, r: r, clock: clock}
+	// The checkpointer's own connection, so that copying the WAL into the
+	// database never waits for, or holds up, a reader.
+	ck, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
+	s := &Store{w: w, r: r, ck: ck, clock: clock, writes: newCombiner(), stopCheckpoints: make(chan struct{}),
+		checkpointsDone: make(chan struct{})}
 	s.wstmts.db = w
 	s.rstmts.db = r
+	go s.runWrites()
+	go s.runCheckpoints()
 	return s, nil
 }
 
@@ -128,8 +153,22 @@ func dsn(path string, writer bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals (a statement inside a transaction that may have
+	// to be undone alone) and temporary indexes stay in memory rather
+	// than in files written with a system call per page.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
+		// The checkpointer copies the WAL into the database in the
+		// background (checkpoint.go); the writer checkpoints itself only
+		// if the WAL grows this large, as a backstop.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpointPages))
+		// Every write reads the B-tree pages on its way (refresh tokens are
+		// keyed by a random hash, so all over the table): a page cache of
+		// writerCacheKiB rather than SQLite's 2 MiB saves a read system
+		// call for most of them once the tables outgrow 2 MiB. It fills
+		// only as pages are read.
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
@@ -150,30 +189,14 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the prepared statements and both pools.
 func (s *Store) Close() error {
 	s.stopWatcher()
-	return errors.Join(s.wstmts.close(), s.rstmts.close(), s.r.Close(), s.w.Close())
+	s.stopWrites()
+	s.stopOnce.Do(func() { close(s.stopCheckpoints) })
+	<-s.checkpointsDone
+	return errors.Join(s.wstmts.close(), s.rstmts.close(), s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
 // now returns the store's clock in the precision rows keep.
 func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
-
-// write runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
-// when fn returns nil. fn must use only tx: the writer pool has a single
-// connection, which tx holds, so reaching for s.w (or preparing a writer
-// statement) inside fn would wait forever.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
 
 // read runs fn in one read transaction, for reads that take several
 // statements and must see one snapshot.
@@ -191,11 +214,17 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // (see Store.write) and bound to it with tx.StmtContext.
 type stmtCache struct {
 	db *sql.DB
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]*sql.Stmt
 }
 
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	c.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.m[query]; ok {
@@ -331,13 +360,20 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) scanner
 	return st.QueryRowContext(ctx, args...)
 }
 
-// exec runs a fixed statement as a prepared statement of the writer, in a
-// transaction of its own. It must not be called inside Store.write (see
-// there); only constant query texts go through it.
+// exec runs a fixed statement as a prepared statement of the writer, as a
+// write of its own (Store.write, which may combine it with others). It
+// must not be called inside Store.write; only constant query texts go
+// through it.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := s.wstmts.get(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	var res sql.Result
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
+	return res, err
 }

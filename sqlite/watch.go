@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type changes struct {
 
 // watcher runs the goroutine that reads the counters.
 type watcher struct {
+	// running is set once the goroutine started, so that the lookups
+	// that call watchChanges need no lock.
+	running atomic.Bool
 	mu      sync.Mutex
 	started bool // the watcher goroutine runs
 	closed  bool // the store closed: no watcher starts again
@@ -58,6 +62,14 @@ func (s *Store) pollChanges(ctx context.Context) {
 // command starts no goroutine until a cached lookup happens.
 func (s *Store) watchChanges(ctx context.Context) {
 	w := &s.watch
+	if w.running.Load() {
+		if !s.clients.isWatching() {
+			// The watcher's last reading failed (the schema was not
+			// migrated yet, say): try again now rather than wait.
+			s.pollChanges(ctx)
+		}
+		return
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -76,6 +88,7 @@ func (s *Store) watchChanges(ctx context.Context) {
 	w.stop, w.done = make(chan struct{}), make(chan struct{})
 	w.mu.Unlock()
 	s.pollChanges(ctx)
+	w.running.Store(true)
 	go s.runWatcher()
 }
 

@@ -35,7 +35,7 @@ import (
 // memory read from /proc, as the run command does.
 
 // wrkScenarios are the scenarios a wrk script exists for.
-var wrkScenarios = []string{scClientCredentials, scUserinfo, scIntrospect}
+var wrkScenarios = []string{scClientCredentials, scUserinfo, scIntrospect, scRefresh}
 
 // wrkConfig is a parsed command line of the wrk command.
 type wrkConfig struct {
@@ -52,6 +52,7 @@ type wrkConfig struct {
 	Wrk         string
 	ServerPID   int
 	JSON        bool
+	Alg         string
 	// FixturesOnly writes the fixtures file to this path and stops, for
 	// running wrk by hand.
 	FixturesOnly string
@@ -74,6 +75,7 @@ func parseWrkFlags(args []string, stderr io.Writer) (*wrkConfig, error) {
 	fs.StringVar(&c.Wrk, "wrk", "wrk", "the wrk `program`")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id for CPU and memory (0: the process listening on the URL's port)")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
+	fs.StringVar(&c.Alg, "alg", gatehouse.AlgES256, "ID-token algorithm of the web client (refresh): RS256, ES256 or EdDSA")
 	fs.StringVar(&c.FixturesOnly, "fixtures-only", "", "write the fixtures to this `file` and exit, without running wrk")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
@@ -97,6 +99,8 @@ func parseWrkFlags(args []string, stderr io.Writer) (*wrkConfig, error) {
 		return nil, errors.New("-users must be 1..10000")
 	case c.Tokens < 1 || c.Tokens > 100000:
 		return nil, errors.New("-tokens must be 1..100000")
+	case !slices.Contains(gatehouse.SigningAlgorithms(), c.Alg):
+		return nil, fmt.Errorf("-alg must be one of %s", strings.Join(gatehouse.SigningAlgorithms(), ", "))
 	}
 	return c, nil
 }
@@ -125,12 +129,17 @@ func wrkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	users := min(c.Users, c.Tokens)
-	if c.Scenario == scClientCredentials {
+	users, tokens := min(c.Users, c.Tokens), c.Tokens
+	switch c.Scenario {
+	case scClientCredentials:
 		users = 1
+	case scRefresh:
+		// A chain per user, more than the connections, so a thread always
+		// has one that is not in flight.
+		users, tokens = c.Connections+4*c.Threads, c.Connections+4*c.Threads
 	}
-	fmt.Fprintf(stderr, "setting up %d users and %d access tokens...\n", users, c.Tokens)
-	fx, toks, err := wrkFixtures(ctx, t, st, users, c.Tokens)
+	fmt.Fprintf(stderr, "setting up %d users and %d access tokens...\n", users, tokens)
+	fx, toks, chains, err := wrkFixtures(ctx, t, st, users, tokens, c.Alg)
 	if err != nil {
 		return err
 	}
@@ -143,7 +152,20 @@ func wrkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer os.RemoveAll(dir)
 		file = filepath.Join(dir, "fixtures")
 	}
-	if err := writeWrkFixtures(file, fx, toks); err != nil {
+	// A refresh chain can be spent once: the warm-up gets chains of its
+	// own, from a second sign-in of every user.
+	warmFile := file
+	if c.Scenario == scRefresh && c.Warmup > 0 && c.FixturesOnly == "" {
+		warmChains, err := moreChains(ctx, t, fx)
+		if err != nil {
+			return err
+		}
+		warmFile = file + "-warmup"
+		if err := writeWrkFixtures(warmFile, fx, toks, warmChains); err != nil {
+			return err
+		}
+	}
+	if err := writeWrkFixtures(file, fx, toks, chains); err != nil {
 		return err
 	}
 	if c.FixturesOnly != "" {
@@ -152,8 +174,10 @@ func wrkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// One request the way wrk will send it, to fail early with a reason
 	// rather than report a rate of errors.
-	if err := wrkProbe(ctx, t, c.Scenario, fx, toks[0]); err != nil {
-		return fmt.Errorf("probe request: %w", err)
+	if c.Scenario != scRefresh {
+		if err := wrkProbe(ctx, t, c.Scenario, fx, toks[0]); err != nil {
+			return fmt.Errorf("probe request: %w", err)
+		}
 	}
 	pid := c.ServerPID
 	if pid == 0 {
@@ -162,19 +186,16 @@ func wrkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "server process not found (%v): no CPU or memory figures\n", err)
 		}
 	}
-	run := func(d time.Duration, sm *sampler) (*wrkResult, float64, error) {
-		return runWrk(ctx, c, t, script, file, d, sm)
-	}
 	if c.Warmup > 0 {
 		fmt.Fprintf(stderr, "warming up for %v...\n", c.Warmup)
-		if _, _, err := run(c.Warmup, nil); err != nil {
+		if _, _, err := runWrk(ctx, c, t, script, warmFile, c.Warmup, nil); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stderr, "running wrk %s with %d connections, %d threads for %v...\n", c.Scenario, c.Connections, c.Threads, c.Duration)
 	sm := newSampler(pid)
-	res, toolCPU, err := run(c.Duration, sm)
-	rep := &report{Scenario: c.Scenario, Alg: "wrk", Concurrency: c.Connections}
+	res, toolCPU, err := runWrk(ctx, c, t, script, file, c.Duration, sm)
+	rep := &report{Scenario: c.Scenario, Alg: c.Alg, Concurrency: c.Connections}
 	sm.finish(rep, toolCPU)
 	if err != nil {
 		return err
@@ -189,20 +210,21 @@ func wrkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// wrkFixtures creates the tenant, clients and users, signs the users in,
-// and returns the fixtures with n access tokens: each user's first, then
-// more from rotating the users' refresh tokens in turn.
-func wrkFixtures(ctx context.Context, t *target, st gatehouse.Store, users, n int) (*fixtures, []string, error) {
-	fx, err := setup(ctx, st, setupOptions{Users: users, Alg: gatehouse.AlgES256,
+// wrkFixtures creates the tenant, clients and users (the web client's ID
+// tokens signed with alg), signs the users in, and returns the fixtures
+// with n access tokens (each user's first, then more from rotating the
+// users' refresh tokens in turn) and each user's current refresh token.
+func wrkFixtures(ctx context.Context, t *target, st gatehouse.Store, users, n int, alg string) (*fixtures, []string, []string, error) {
+	fx, err := setup(ctx, st, setupOptions{Users: users, Alg: alg,
 		Hasher: secret.NewHasher(secret.OWASPArgon2, 2), Clock: time.Now})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	transport := newTransport(8)
 	defer transport.CloseIdleConnections()
 	sessions, err := signInAll(ctx, t, transport, fx, 8)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hc := &http.Client{Transport: transport, Timeout: 60 * time.Second}
 	toks := make([]string, 0, n)
@@ -214,12 +236,32 @@ func wrkFixtures(ctx context.Context, t *target, st gatehouse.Store, users, n in
 		}
 		tk, err := refresh(ctx, hc, t, fx.Web, s.RefreshToken)
 		if err != nil {
-			return nil, nil, fmt.Errorf("refresh for another access token: %w", err)
+			return nil, nil, nil, fmt.Errorf("refresh for another access token: %w", err)
 		}
 		s.RefreshToken = tk.RefreshToken
 		toks = append(toks, tk.AccessToken)
 	}
-	return fx, toks, nil
+	chains := make([]string, len(sessions))
+	for i, s := range sessions {
+		chains[i] = s.RefreshToken
+	}
+	return fx, toks, chains, nil
+}
+
+// moreChains signs every account in once more and returns the refresh
+// token of each new grant.
+func moreChains(ctx context.Context, t *target, fx *fixtures) ([]string, error) {
+	transport := newTransport(8)
+	defer transport.CloseIdleConnections()
+	sessions, err := signInAll(ctx, t, transport, fx, 8)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(sessions))
+	for i, s := range sessions {
+		out[i] = s.RefreshToken
+	}
+	return out, nil
 }
 
 // basic is the HTTP Basic credential of a client (RFC 6749 §2.3.1: both
@@ -229,13 +271,17 @@ func basic(c webClient) string {
 }
 
 // writeWrkFixtures writes the file the Lua scripts read, readable by this
-// user only: it holds client secrets and live access tokens.
-func writeWrkFixtures(path string, fx *fixtures, toks []string) error {
+// user only: it holds client secrets and live tokens.
+func writeWrkFixtures(path string, fx *fixtures, toks, chains []string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "machine_basic %s\n", basic(fx.Machine))
 	fmt.Fprintf(&b, "resource_basic %s\n", basic(fx.Resource))
+	fmt.Fprintf(&b, "web_basic %s\n", basic(fx.Web))
 	for _, tok := range toks {
 		fmt.Fprintf(&b, "token %s\n", tok)
+	}
+	for _, rt := range chains {
+		fmt.Fprintf(&b, "refresh %s\n", rt)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write fixtures: %w", err)
@@ -279,8 +325,10 @@ func wrkProbe(ctx context.Context, t *target, scenario string, fx *fixtures, tok
 
 // wrkResult is the JSON line the scripts print when wrk is done.
 type wrkResult struct {
-	WRK        int   `json:"wrk"`
-	Requests   int64 `json:"requests"`
+	WRK      int   `json:"wrk"`
+	Requests int64 `json:"requests"`
+	// Lost counts the refresh chains a failed rotation ended.
+	Lost       int64 `json:"lost"`
 	DurationUS int64 `json:"duration_us"`
 	Bytes      int64 `json:"bytes"`
 	Errors     struct {
@@ -309,7 +357,7 @@ func runWrk(ctx context.Context, c *wrkConfig, t *target, script, fixtures strin
 	secs := max(int(d.Round(time.Second)/time.Second), 1)
 	cmd := exec.CommandContext(ctx, c.Wrk,
 		"-t", strconv.Itoa(c.Threads), "-c", strconv.Itoa(c.Connections), "-d", strconv.Itoa(secs)+"s",
-		"--timeout", "10s", "-s", script, t.base.String(), "--", fixtures)
+		"--timeout", "10s", "-s", script, t.base.String(), "--", fixtures, strconv.Itoa(c.Threads))
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
@@ -361,6 +409,9 @@ func (r *wrkResult) fill(rep *report, name string) {
 	}
 	toMS := func(us int64) float64 { return float64(us) / 1000 }
 	s.P50, s.P95, s.P99, s.Max = toMS(r.Latency.P50), toMS(r.Latency.P95), toMS(r.Latency.P99), toMS(r.Latency.Max)
+	if r.Lost > 0 {
+		byKind[name+": chains ended by a failed rotation"] = r.Lost
+	}
 	if len(byKind) > 0 {
 		s.ByKind = byKind
 	}

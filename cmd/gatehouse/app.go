@@ -26,6 +26,9 @@ type cli struct {
 
 	cfg *config.Config
 	a   *app
+	// log, when set, is the logger the app is opened with; otherwise
+	// the configuration's, on the error stream.
+	log *slog.Logger
 }
 
 // app holds the wired parts a command uses.
@@ -82,7 +85,11 @@ func (c *cli) app(ctx context.Context) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := openApp(ctx, cfg, cfg.NewLogger(c.io.err))
+	log := c.log
+	if log == nil {
+		log = cfg.NewLogger(c.io.err)
+	}
+	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

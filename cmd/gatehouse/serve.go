@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -21,7 +22,21 @@ func serveCommand(fs *flag.FlagSet, c *cli) func(context.Context, []string) erro
 		if err != nil {
 			return err
 		}
-		log := cfg.NewLogger(c.io.err)
+		// The log goes through a buffer (logbuf.go): an access log line
+		// per request must not cost a system call each.
+		buf := newLogBuffer(c.io.err)
+		logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+		logDone := make(chan struct{})
+		go func() {
+			defer close(logDone)
+			buf.run(logCtx)
+		}()
+		defer func() {
+			stopLog()
+			<-logDone
+		}()
+		log := slog.New(flushingHandler{cfg.NewLogger(buf).Handler(), buf})
+		c.log = log
 		a, err := c.app(ctx)
 		if err != nil {
 			return err
