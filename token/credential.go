@@ -95,7 +95,7 @@ func (t *Tokens) Credential(c CredentialClaims) (raw string, hash []byte, err er
 	if err != nil {
 		return "", nil, fmt.Errorf("encode JWT credential claims: %w", err)
 	}
-	set, err := t.currentSet()
+	set, err := currentSet(t.keys)
 	if err != nil {
 		return "", nil, err
 	}
@@ -160,49 +160,14 @@ func (t *Tokens) VerifyCredential(raw, issuer, audience string, lookup Credentia
 	if issuer == "" || audience == "" || lookup == nil {
 		return nil, invalid("no issuer or audience to check the credential against")
 	}
-	if raw == "" {
-		return nil, invalid("empty token")
-	}
-	if len(raw) > maxTokenSize {
-		return nil, invalid("token too large")
-	}
-	set, err := t.currentSet()
+	s, err := parseJWS(t.keys, raw, credentialTyp)
 	if err != nil {
 		return nil, err
 	}
-	jws, err := jose.ParseSignedCompact(raw, allowedAlgs())
-	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, invalid("token signature algorithm not allowed")
-		}
-		return nil, invalid("malformed token")
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, invalid("malformed token")
-	}
-	h := jws.Signatures[0].Protected
-	if _, ok := h.ExtraHeaders["crit"]; ok {
-		return nil, invalid("token header has critical extensions")
-	}
-	if _, ok := h.ExtraHeaders["b64"]; ok {
-		return nil, invalid("token header has critical extensions")
-	}
-	typ, present := "", false
-	if v, ok := h.ExtraHeaders[jose.HeaderType]; ok {
-		s, isString := v.(string)
-		if !isString {
-			return nil, invalid("token type is not a string")
-		}
-		typ, present = s, true
-	}
-	if !credentialTyp(typ, present) {
-		return nil, invalid("wrong token type")
-	}
-
 	// The claims are read before the signature is checked only to find
 	// the row: nothing in them is trusted until the hash has matched.
 	var c credentialJSON
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c); err != nil {
+	if err := json.Unmarshal(s.jws.UnsafePayloadWithoutVerification(), &c); err != nil {
 		return nil, invalid("malformed token claims")
 	}
 	if c.JTI == "" || len(c.JTI) > maxCredentialID {
@@ -227,20 +192,15 @@ func (t *Tokens) VerifyCredential(raw, issuer, audience string, lookup Credentia
 	// A signing key rotated away does not end the credential (the hash
 	// proved it is ours); while the key is published, its signature must
 	// hold, so a tampered store alone cannot make a credential either.
-	if key, ok := set.Key(gatehouse.KeyPurposeOAuth, h.KeyID); h.KeyID != "" && ok {
-		if key.Algorithm != h.Algorithm {
-			return stored, invalid("token algorithm does not match its key")
-		}
-		if _, err := jws.Verify(key.Public); err != nil {
-			return stored, invalid("token signature is invalid")
+	if key, ok := s.set.Key(gatehouse.KeyPurposeOAuth, s.header.KeyID); s.header.KeyID != "" && ok {
+		if _, err := s.verifiedBy(key); err != nil {
+			return stored, err
 		}
 	}
-	switch {
-	case c.Issuer != issuer:
-		return stored, invalid("token issued by another issuer")
-	case !c.Audience.contains(audience):
-		return stored, invalid("token is not meant for this audience")
-	case c.Subject == "" || c.Subject != stored.UserID || c.TenantID != stored.TenantID:
+	if err := checkIssuedFor(c.Issuer, c.Audience, issuer, audience); err != nil {
+		return stored, err
+	}
+	if c.Subject == "" || c.Subject != stored.UserID || c.TenantID != stored.TenantID {
 		return stored, invalid("token does not match the stored credential")
 	}
 	now := t.clock()

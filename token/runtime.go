@@ -136,18 +136,11 @@ func (r *Runtime) Alg() string { return r.alg }
 // the published runtime-purpose keys, never an OAuth key. It is empty
 // before keys are loaded. Callers must not modify the bytes.
 func (r *Runtime) JWKS() []byte {
-	set := r.currentSet()
-	if set == nil {
+	set, err := currentSet(r.keys)
+	if err != nil {
 		return nil
 	}
 	return set.JWKS(gatehouse.KeyPurposeRuntime)
-}
-
-func (r *Runtime) currentSet() *keys.Set {
-	if r.keys == nil {
-		return nil
-	}
-	return r.keys.Current()
 }
 
 // sign signs payload with the active runtime key, building the signer
@@ -156,9 +149,9 @@ func (r *Runtime) sign(payload []byte) (string, error) {
 	if !supportedAlg(r.alg) {
 		return "", gatehouse.Errorf(gatehouse.EINVALID, "unsupported signing algorithm %q", r.alg)
 	}
-	set := r.currentSet()
-	if set == nil {
-		return "", gatehouse.Errorf(gatehouse.EUNAVAILABLE, "signing keys are not loaded")
+	set, err := currentSet(r.keys)
+	if err != nil {
+		return "", err
 	}
 	s := r.signer.Load()
 	if s == nil || s.set != set {
@@ -272,7 +265,7 @@ func (r *Runtime) Verify(raw, issuer string) (*RuntimeClaims, error) {
 	if issuer == "" {
 		return nil, invalid("no issuer to check the token against")
 	}
-	payload, err := r.verifyJWS(raw)
+	payload, err := verifyJWS(r.keys, raw, runtimeTyp, gatehouse.KeyPurposeRuntime)
 	if err != nil {
 		return nil, err
 	}
@@ -280,11 +273,8 @@ func (r *Runtime) Verify(raw, issuer string) (*RuntimeClaims, error) {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, invalid("malformed token claims")
 	}
-	if c.Issuer != issuer {
-		return nil, invalid("token issued by another issuer")
-	}
-	if !c.Audience.contains(RuntimeAudience) {
-		return nil, invalid("token is not meant for this audience")
+	if err := checkIssuedFor(c.Issuer, c.Audience, issuer, RuntimeAudience); err != nil {
+		return nil, err
 	}
 	if c.TenantID == "" || c.ExternalID == "" || c.JTI == "" || c.IssuedAt == 0 {
 		return nil, invalid("token lacks a required claim")
@@ -318,62 +308,4 @@ func (r *Runtime) Verify(raw, issuer string) (*RuntimeClaims, error) {
 		IssuedAt:   timeOf(c.IssuedAt),
 		Expiry:     timeOf(c.Expiry),
 	}, nil
-}
-
-// verifyJWS checks the form, header and signature of a runtime token as
-// verify does for OAuth tokens, against runtime-purpose keys only.
-func (r *Runtime) verifyJWS(raw string) ([]byte, error) {
-	if raw == "" {
-		return nil, invalid("empty token")
-	}
-	if len(raw) > maxTokenSize {
-		return nil, invalid("token too large")
-	}
-	set := r.currentSet()
-	if set == nil {
-		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "signing keys are not loaded")
-	}
-	jws, err := jose.ParseSignedCompact(raw, allowedAlgs())
-	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, invalid("token signature algorithm not allowed")
-		}
-		return nil, invalid("malformed token")
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, invalid("malformed token")
-	}
-	h := jws.Signatures[0].Protected
-	if _, ok := h.ExtraHeaders["crit"]; ok {
-		return nil, invalid("token header has critical extensions")
-	}
-	if _, ok := h.ExtraHeaders["b64"]; ok {
-		return nil, invalid("token header has critical extensions")
-	}
-	typ, present := "", false
-	if v, ok := h.ExtraHeaders[jose.HeaderType]; ok {
-		s, isString := v.(string)
-		if !isString {
-			return nil, invalid("token type is not a string")
-		}
-		typ, present = s, true
-	}
-	if !runtimeTyp(typ, present) {
-		return nil, invalid("wrong token type")
-	}
-	if h.KeyID == "" {
-		return nil, invalid("token names no key")
-	}
-	key, ok := set.Key(gatehouse.KeyPurposeRuntime, h.KeyID)
-	if !ok {
-		return nil, invalid("token signed by an unknown key")
-	}
-	if key.Algorithm != h.Algorithm {
-		return nil, invalid("token algorithm does not match its key")
-	}
-	payload, err := jws.Verify(key.Public)
-	if err != nil {
-		return nil, invalid("token signature is invalid")
-	}
-	return payload, nil
 }

@@ -94,12 +94,12 @@ func newSignerCache(set *keys.Set) *signerCache {
 	return c
 }
 
-// currentSet returns the manager's Set, or EUNAVAILABLE before keys are
+// currentSet returns the Set of m, or EUNAVAILABLE before keys are
 // loaded.
-func (t *Tokens) currentSet() (*keys.Set, error) {
+func currentSet(m *keys.Manager) (*keys.Set, error) {
 	var set *keys.Set
-	if t.keys != nil {
-		set = t.keys.Current()
+	if m != nil {
+		set = m.Current()
 	}
 	if set == nil {
 		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "signing keys are not loaded")
@@ -114,7 +114,7 @@ func (t *Tokens) signer(alg, typ string) (*jwsSigner, error) {
 	if !supportedAlg(alg) {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "unsupported signing algorithm %q", alg)
 	}
-	set, err := t.currentSet()
+	set, err := currentSet(t.keys)
 	if err != nil {
 		return nil, err
 	}

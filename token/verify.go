@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/keys"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -48,18 +49,27 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
-// verify checks the form, header and signature of raw and returns its
-// payload: a compact JWS, an allowed alg, no critical or b64 extension, a
-// typ that check accepts, the kid of a published OAuth-purpose key of
-// that very alg, and a valid signature by that key.
-func (t *Tokens) verify(raw string, check typCheck) ([]byte, error) {
+// signedJWS is a token whose form and header parseJWS accepted, with the
+// Set that was current then: its signature is checked against that Set,
+// so a rotation in between cannot change the answer half-way.
+type signedJWS struct {
+	jws    *jose.JSONWebSignature
+	header jose.Header
+	set    *keys.Set
+}
+
+// parseJWS checks the form and header of raw, before any key or claim is
+// looked at: a compact JWS of an allowed alg with one signature, no
+// critical or b64 extension, and a typ that check accepts. Nothing in it
+// is trusted yet.
+func parseJWS(m *keys.Manager, raw string, check typCheck) (*signedJWS, error) {
 	if raw == "" {
 		return nil, invalid("empty token")
 	}
 	if len(raw) > maxTokenSize {
 		return nil, invalid("token too large")
 	}
-	set, err := t.currentSet()
+	set, err := currentSet(m)
 	if err != nil {
 		return nil, err
 	}
@@ -93,21 +103,52 @@ func (t *Tokens) verify(raw string, check typCheck) ([]byte, error) {
 	if !check(typ, present) {
 		return nil, invalid("wrong token type")
 	}
-	if h.KeyID == "" {
-		return nil, invalid("token names no key")
-	}
-	key, ok := set.Key(gatehouse.KeyPurposeOAuth, h.KeyID)
-	if !ok {
-		return nil, invalid("token signed by an unknown key")
-	}
-	if key.Algorithm != h.Algorithm {
+	return &signedJWS{jws: jws, header: h, set: set}, nil
+}
+
+// verifiedBy checks the signature of s with key and returns the payload.
+// The header's alg must be the key's own, so that a key is never used
+// with an algorithm it was not made for.
+func (s *signedJWS) verifiedBy(key *keys.Key) ([]byte, error) {
+	if key.Algorithm != s.header.Algorithm {
 		return nil, invalid("token algorithm does not match its key")
 	}
-	payload, err := jws.Verify(key.Public)
+	payload, err := s.jws.Verify(key.Public)
 	if err != nil {
 		return nil, invalid("token signature is invalid")
 	}
 	return payload, nil
+}
+
+// verifyJWS checks raw as parseJWS does and returns its payload once its
+// signature is proven by the key its kid names, which must be a published
+// key of purpose: the purpose is what keeps runtime keys and OAuth keys
+// from vouching for each other's tokens.
+func verifyJWS(m *keys.Manager, raw string, check typCheck, purpose gatehouse.KeyPurpose) ([]byte, error) {
+	s, err := parseJWS(m, raw, check)
+	if err != nil {
+		return nil, err
+	}
+	if s.header.KeyID == "" {
+		return nil, invalid("token names no key")
+	}
+	key, ok := s.set.Key(purpose, s.header.KeyID)
+	if !ok {
+		return nil, invalid("token signed by an unknown key")
+	}
+	return s.verifiedBy(key)
+}
+
+// checkIssuedFor checks that a token whose iss and aud claims are iss and
+// aud was issued by wantIssuer, for wantAudience among others.
+func checkIssuedFor(iss string, aud audience, wantIssuer, wantAudience string) error {
+	if iss != wantIssuer {
+		return invalid("token issued by another issuer")
+	}
+	if !aud.contains(wantAudience) {
+		return invalid("token is not meant for this audience")
+	}
+	return nil
 }
 
 // checkTimes checks exp, nbf and iat against now with Leeway. exp is
@@ -155,7 +196,7 @@ func (t *Tokens) VerifyAccessToken(raw, issuer, audience string) (*AccessClaims,
 	if issuer == "" || audience == "" {
 		return nil, invalid("no issuer or audience to check the token against")
 	}
-	payload, err := t.verify(raw, accessTokenTyp)
+	payload, err := verifyJWS(t.keys, raw, accessTokenTyp, gatehouse.KeyPurposeOAuth)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +204,8 @@ func (t *Tokens) VerifyAccessToken(raw, issuer, audience string) (*AccessClaims,
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, invalid("malformed token claims")
 	}
-	if c.Issuer != issuer {
-		return nil, invalid("token issued by another issuer")
-	}
-	if !c.Audience.contains(audience) {
-		return nil, invalid("token is not meant for this audience")
+	if err := checkIssuedFor(c.Issuer, c.Audience, issuer, audience); err != nil {
+		return nil, err
 	}
 	if c.Subject == "" || c.ClientID == "" || c.JTI == "" {
 		return nil, invalid("token lacks a required claim")
@@ -208,7 +246,7 @@ func (t *Tokens) VerifyIDTokenHint(raw, issuer string) (*IDClaims, error) {
 	if issuer == "" {
 		return nil, invalid("no issuer to check the token against")
 	}
-	payload, err := t.verify(raw, idTokenTyp)
+	payload, err := verifyJWS(t.keys, raw, idTokenTyp, gatehouse.KeyPurposeOAuth)
 	if err != nil {
 		return nil, err
 	}
