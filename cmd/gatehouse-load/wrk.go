@@ -66,7 +66,12 @@ func parseWrkFlags(args []string, stderr io.Writer) (*wrkConfig, error) {
 	fs.StringVar(&c.Database, "database", "", "the server's database: SQLite `file` or PostgreSQL URL, for the fixtures")
 	fs.StringVar(&c.Scenario, "scenario", scClientCredentials, "`scenario`: "+strings.Join(wrkScenarios, ", "))
 	fs.IntVar(&c.Connections, "connections", 64, "connections wrk keeps open")
-	fs.IntVar(&c.Threads, "threads", 2, "wrk threads")
+	// One wrk thread sends well over 20,000 requests a second. A second
+	// one gains nothing on a two-core machine and costs latency: with
+	// the server's threads and two of wrk's runnable on two cores, the
+	// kernel parks a wrk thread for a time slice now and then, and every
+	// response waiting on its connections is measured that much later.
+	fs.IntVar(&c.Threads, "threads", 1, "wrk threads")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to measure (at most 10m)")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "load before measuring, not counted")
 	fs.IntVar(&c.Tokens, "tokens", 256, "distinct access tokens userinfo and introspect cycle through")

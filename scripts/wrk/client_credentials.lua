@@ -1,7 +1,7 @@
 -- wrk script: the client_credentials grant, HTTP Basic client
 -- authentication, one constant request (wrk builds it once).
 --
---   wrk -t2 -c64 -d10s -s scripts/wrk/client_credentials.lua http://127.0.0.1:8080 -- FIXTURES
+--   wrk -t1 -c64 -d10s -s scripts/wrk/client_credentials.lua http://127.0.0.1:8080 -- FIXTURES
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local fixtures = dofile(here .. "fixtures.lua")
 

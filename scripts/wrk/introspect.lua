@@ -2,7 +2,7 @@
 -- asking about the users' access tokens in turn (each thread starts at
 -- its own offset). The requests are built once in init.
 --
---   wrk -t2 -c64 -d10s -s scripts/wrk/introspect.lua http://127.0.0.1:8080 -- FIXTURES
+--   wrk -t1 -c64 -d10s -s scripts/wrk/introspect.lua http://127.0.0.1:8080 -- FIXTURES
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local fixtures = dofile(here .. "fixtures.lua")
 

@@ -5,7 +5,7 @@
 -- free. A failed rotation ends its chain (the spent token cannot be used
 -- again); "lost" in the report counts them.
 --
---   wrk -t2 -c64 -d10s -s scripts/wrk/refresh.lua http://127.0.0.1:8080 -- FIXTURES 2
+--   wrk -t1 -c64 -d10s -s scripts/wrk/refresh.lua http://127.0.0.1:8080 -- FIXTURES 1
 --
 -- The second argument is wrk's thread count (-t), by which the chains are
 -- shared out.
