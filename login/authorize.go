@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
 	"github.com/gatehouse-id/gatehouse/oauth"
+	"github.com/gatehouse-id/gatehouse/web"
 )
 
 // Error codes of OpenID Connect Core §3.1.2.6 that the oauth package has
@@ -156,7 +157,7 @@ func newRequestID() string { return secret.Token(16) }
 // the client (RFC 6749 §4.1.2.1): the client and the redirect URI. Any
 // failure is shown on an error page, never redirected. The flow it returns
 // on failure carries the tenant when known, for branding.
-func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*flow, *pageError) {
+func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*flow, *web.PageError) {
 	clientID, rep1 := p.get("client_id")
 	redirectURI, rep2 := p.get("redirect_uri")
 	switch {
@@ -210,7 +211,7 @@ func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*f
 // redirectTarget returns where responses go: the given redirect URI when
 // registered exactly (RFC 9700 §2.1, query included), or the client's only
 // registered one when none was given (RFC 6749 §3.1.2.3).
-func redirectTarget(c *gatehouse.Client, given string) (string, *pageError) {
+func redirectTarget(c *gatehouse.Client, given string) (string, *web.PageError) {
 	if given == "" {
 		if len(c.RedirectURIs) != 1 {
 			return "", errNoRedirect

@@ -136,7 +136,7 @@ func (l *Login) credentialSignIn(w http.ResponseWriter, r *http.Request, iss gat
 	}
 	slug := ""
 	if tenant == nil {
-		var perr *pageError
+		var perr *web.PageError
 		tenant, slug, perr = l.accountTenant(r, iss, organization)
 		if perr != nil {
 			l.renderError(w, r, iss, nil, perr)

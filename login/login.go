@@ -292,15 +292,11 @@ func (l *Login) render(w http.ResponseWriter, r *http.Request, status int, p web
 	}
 }
 
-// pageError is how the pages name web.PageError, the failure shown on
-// our own page instead of what was asked for.
-type pageError = web.PageError
-
 // badLink is a failure of a link an application sent the browser with:
 // status 400 and the title the pages share for it, with a message that
 // says what is wrong.
-func badLink(message string) *pageError {
-	return &pageError{Status: http.StatusBadRequest, Title: "Something is wrong with this link", Message: message}
+func badLink(message string) *web.PageError {
+	return &web.PageError{Status: http.StatusBadRequest, Title: "Something is wrong with this link", Message: message}
 }
 
 // The pages' own fixed failures; web builds the ones every page shares
@@ -317,14 +313,14 @@ var (
 	errBadHint        = badLink("The application that sent you here gave a sign-out request that is not valid.")
 	errHintMismatch   = badLink("The application that sent you here gave a sign-out request for another application.")
 
-	errTenantDisabled = &pageError{Status: http.StatusBadRequest, Title: "Sign-in is not available",
+	errTenantDisabled = &web.PageError{Status: http.StatusBadRequest, Title: "Sign-in is not available",
 		Message: "The organization this application belongs to is not active."}
-	errExpired = &pageError{Status: http.StatusBadRequest, Title: "This sign-in has expired",
+	errExpired = &web.PageError{Status: http.StatusBadRequest, Title: "This sign-in has expired",
 		Message: "This sign-in request has expired or was already used. Go back to the application and start again."}
 )
 
 // storeError maps a store failure to the page shown for it and logs it.
-func (l *Login) storeError(r *http.Request, op string, err error) *pageError {
+func (l *Login) storeError(r *http.Request, op string, err error) *web.PageError {
 	if gatehouse.IsCode(err, gatehouse.EUNAVAILABLE) {
 		l.log.WarnContext(r.Context(), op, "err", err)
 		return web.UnavailableError()
@@ -334,7 +330,7 @@ func (l *Login) storeError(r *http.Request, op string, err error) *pageError {
 }
 
 // renderError shows e on the tenant's page (the platform's when t is nil).
-func (l *Login) renderError(w http.ResponseWriter, r *http.Request, iss gatehouse.Issuer, t *gatehouse.Tenant, e *pageError) {
+func (l *Login) renderError(w http.ResponseWriter, r *http.Request, iss gatehouse.Issuer, t *gatehouse.Tenant, e *web.PageError) {
 	if t == nil {
 		t = iss.Tenant
 	}

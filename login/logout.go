@@ -68,7 +68,7 @@ func (l *Login) serveLogout(w http.ResponseWriter, r *http.Request) {
 // with a hint, must be the hint's audience; the client must be served by
 // this issuer. A post_logout_redirect_uri that is not registered for the
 // client is not an error: it is just not used.
-func (l *Login) checkLogout(r *http.Request, iss gatehouse.Issuer, rawHint, clientID, returnTo, state string) (*logoutRequest, *pageError) {
+func (l *Login) checkLogout(r *http.Request, iss gatehouse.Issuer, rawHint, clientID, returnTo, state string) (*logoutRequest, *web.PageError) {
 	lr := &logoutRequest{clientID: clientID, state: state}
 	if rawHint != "" {
 		claims, err := l.tokens.VerifyIDTokenHint(rawHint, iss.URL)

@@ -32,13 +32,13 @@ type PasswordTokens interface {
 // maxTokenLen bounds the token looked up: the links hold 43 characters.
 const maxTokenLen = 100
 
-var errBadLink = &pageError{Status: http.StatusBadRequest, Title: "This link does not work",
+var errBadLink = &web.PageError{Status: http.StatusBadRequest, Title: "This link does not work",
 	Message: "This link has expired, was already used, or was replaced by a newer one. Ask an administrator of your organization for a new link."}
 
 // passwordLink finds the token of a set-password link and its user. A
 // token of another tenant than the issuer's, or of a disabled user, is
 // refused like an unknown one.
-func (l *Login) passwordLink(r *http.Request, iss gatehouse.Issuer, value string) (*gatehouse.User, *gatehouse.Tenant, *pageError) {
+func (l *Login) passwordLink(r *http.Request, iss gatehouse.Issuer, value string) (*gatehouse.User, *gatehouse.Tenant, *web.PageError) {
 	if value == "" || len(value) > maxTokenLen {
 		return nil, nil, errBadLink
 	}

@@ -151,7 +151,7 @@ func (l *Login) proceed(w http.ResponseWriter, r *http.Request, f *flow, sess *g
 // loadFlow finds the stored request a page continues, with its client and
 // tenant, and checks them again: the issuer must still admit the tenant,
 // the client must still exist and the redirect URI still be registered.
-func (l *Login) loadFlow(r *http.Request, iss gatehouse.Issuer, handle string) (*flow, *pageError) {
+func (l *Login) loadFlow(r *http.Request, iss gatehouse.Issuer, handle string) (*flow, *web.PageError) {
 	tenantID, id, ok := splitHandle(handle)
 	if !ok || !iss.Admits(tenantID) {
 		return nil, errExpired

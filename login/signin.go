@@ -159,12 +159,8 @@ func (l *Login) renderSignIn(w http.ResponseWriter, r *http.Request, f *flow, st
 // serveSignIn checks the sign-in form. For a request, success starts a
 // session and moves the request on; for the account page, it goes there.
 func (l *Login) serveSignIn(w http.ResponseWriter, r *http.Request) {
-	iss, ok := l.issuer(w, r)
+	iss, ok := l.formIssuer(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		l.renderError(w, r, iss, nil, errBadRequest)
 		return
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
@@ -289,7 +285,7 @@ func (l *Login) recordSignIn(r *http.Request, user *gatehouse.User, sess *gateho
 // issuer's own, or on the platform issuer the organization named by slug.
 // A nil tenant without error means the organization must be asked for
 // (slug is what was typed, to show again).
-func (l *Login) accountTenant(r *http.Request, iss gatehouse.Issuer, slug string) (*gatehouse.Tenant, string, *pageError) {
+func (l *Login) accountTenant(r *http.Request, iss gatehouse.Issuer, slug string) (*gatehouse.Tenant, string, *web.PageError) {
 	if iss.Tenant != nil {
 		return iss.Tenant, "", nil
 	}
