@@ -63,7 +63,7 @@ type slot struct {
 }
 
 type cachedSigner struct {
-	signer *jwsSigner
+	signer jose.Signer
 	err    error
 }
 
@@ -84,7 +84,8 @@ func newSignerCache(set *keys.Set) *signerCache {
 				c.signers[s] = cachedSigner{err: gatehouse.Errorf(gatehouse.EUNAVAILABLE, "no active %s signing key", alg)}
 				continue
 			}
-			signer, err := newJWSSigner(k, typ)
+			opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+			signer, err := jose.NewSigner(k.SigningKey(), opts)
 			if err != nil {
 				err = fmt.Errorf("build %s signer for key %s: %w", alg, k.ID, err)
 			}
@@ -110,7 +111,7 @@ func currentSet(m *keys.Manager) (*keys.Set, error) {
 // signer returns the signer of the active OAuth key for alg with header
 // type typ, building the signers again when the manager's Set changed
 // since the last call (a rotation, a reload, a retired key expiring).
-func (t *Tokens) signer(alg, typ string) (*jwsSigner, error) {
+func (t *Tokens) signer(alg, typ string) (jose.Signer, error) {
 	if !supportedAlg(alg) {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "unsupported signing algorithm %q", alg)
 	}
@@ -150,9 +151,13 @@ func (t *Tokens) sign(alg, typ string, payload []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw, err := signer.sign(payload)
+	jws, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("sign %s token: %w", typ, err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("serialize %s token: %w", typ, err)
 	}
 	return raw, nil
 }
