@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ func (api *API) registerClients(r Router) {
 	r.HandleAPI("POST /api/v1/clients/{id}/credentials", write(api.addCredential))
 	r.HandleAPI("POST /api/v1/clients/{id}/credentials/rotate", write(api.rotateSecret))
 	r.HandleAPI("POST /api/v1/clients/{id}/credentials/{credential}/expire", write(api.expireCredential))
+	r.HandleAPI("PATCH /api/v1/clients/{id}/credentials/{credential}", write(api.updateCredential))
 	r.HandleAPI("DELETE /api/v1/clients/{id}/credentials/{credential}", write(api.deleteCredential))
 	for _, name := range []string{gatehouse.AssetLogo, gatehouse.AssetLogoDark} {
 		r.HandleAPIUpload("PUT /api/v1/clients/{id}/"+name, write(func(w http.ResponseWriter, r *http.Request, c *Caller) error {
@@ -276,6 +278,74 @@ func (api *API) expireCredential(w http.ResponseWriter, r *http.Request, c *Call
 		return err
 	}
 	cl, err := api.svc.ExpireClientCredential(r.Context(), c.Actor, c.TenantID, r.PathValue("id"), r.PathValue("credential"), at)
+	if err != nil {
+		return err
+	}
+	writeVersioned(w, http.StatusOK, cl.Revision, NewClientDoc(cl, nil))
+	return nil
+}
+
+// CredentialChangeInput is the body of PATCH
+// .../credentials/{credential}, a merge patch (RFC 7396): the fields sent
+// change, the others stay.
+type CredentialChangeInput struct {
+	Name      *string   `json:"name,omitempty" doc:"A new name, under the rules of a new credential's; null leaves it as it is."`
+	ExpiresAt patchTime `json:"expires_at,omitzero" format:"date-time" doc:"When it stops working (RFC 3339); a time that has passed means now; null: never. An expired credential cannot be given a later expiry or none (422): add a new credential instead."`
+}
+
+// patchTime is a time member of a merge patch, which tells apart a member
+// left out (nothing changes), null (the time is cleared) and a time.
+type patchTime struct {
+	sent, null bool
+	value      string
+}
+
+func (p *patchTime) UnmarshalJSON(b []byte) error {
+	p.sent = true
+	if string(b) == "null" {
+		p.null = true
+		return nil
+	}
+	if err := json.Unmarshal(b, &p.value); err != nil {
+		return &json.UnmarshalTypeError{Value: "non-string", Type: reflect.TypeFor[time.Time]()}
+	}
+	return nil
+}
+
+// change converts the input to the change it asks for.
+func (in *CredentialChangeInput) change() (CredentialChange, error) {
+	ch := CredentialChange{Name: in.Name}
+	if !in.ExpiresAt.sent {
+		return ch, nil
+	}
+	var at time.Time
+	if !in.ExpiresAt.null {
+		if in.ExpiresAt.value == "" {
+			return ch, fieldError("expires_at", "must be a time such as 2026-11-05T09:30:00Z (RFC 3339), or null for never")
+		}
+		var err error
+		if at, err = parseTime("expires_at", in.ExpiresAt.value); err != nil {
+			return ch, err
+		}
+	}
+	ch.Expiry = &at
+	return ch, nil
+}
+
+func (api *API) updateCredential(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	match, err := ifMatch(r, false)
+	if err != nil {
+		return err
+	}
+	var in CredentialChangeInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ch, err := in.change()
+	if err != nil {
+		return err
+	}
+	cl, err := api.svc.UpdateClientCredential(r.Context(), c.Actor, c.TenantID, r.PathValue("id"), r.PathValue("credential"), ch, match)
 	if err != nil {
 		return err
 	}

@@ -50,12 +50,11 @@ func wordpress() map[string]any {
 	}
 }
 
-// clientAuthenticates reports whether the token endpoint family accepts
-// the credential: a revocation request with it is answered 200, while a
-// refused client is 401.
-func clientAuthenticates(t *testing.T, s *gatehousetest.Server, clientID, secret string) bool {
+// clientPost posts form to a protocol endpoint of s as the client with
+// the credential (HTTP Basic) and returns the status.
+func clientPost(t *testing.T, s *gatehousetest.Server, path string, form url.Values, clientID, secret string) int {
 	t.Helper()
-	req, err := http.NewRequest("POST", s.URL+"/oauth/revoke", strings.NewReader(url.Values{"token": {"unknown"}}.Encode()))
+	req, err := http.NewRequest("POST", s.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +65,31 @@ func clientAuthenticates(t *testing.T, s *gatehousetest.Server, clientID, secret
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	switch resp.StatusCode {
+	return resp.StatusCode
+}
+
+// clientAuthenticates reports whether the token endpoint family accepts
+// the credential: a revocation request with it is answered 200, while a
+// refused client is 401.
+func clientAuthenticates(t *testing.T, s *gatehousetest.Server, clientID, secret string) bool {
+	t.Helper()
+	switch status := clientPost(t, s, "/oauth/revoke", url.Values{"token": {"unknown"}}, clientID, secret); status {
 	case http.StatusOK:
 		return true
 	case http.StatusUnauthorized:
 		return false
+	default:
+		t.Fatalf("revoke with a client credential: got %d, want 200 or 401", status)
+		return false
 	}
-	t.Fatalf("revoke with a client credential: got %d, want 200 or 401", resp.StatusCode)
-	return false
+}
+
+// clientCredentialsToken asks the token endpoint for a client_credentials
+// token and returns its status: 200 for a credential it accepts, 401 for
+// one it refuses.
+func clientCredentialsToken(t *testing.T, s *gatehousetest.Server, clientID, secret string) int {
+	t.Helper()
+	return clientPost(t, s, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, clientID, secret)
 }
 
 func credentials(r response) []map[string]any {
@@ -587,9 +603,12 @@ func TestClientCredentials(t *testing.T) {
 		t.Errorf("an expired credential still authenticates")
 	}
 	later := s.Clock.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
-	if r := call(t, s, "POST", base+"/credentials/"+newID+"/expire", key, map[string]any{"expires_at": later}, nil); r.status != 200 ||
-		!clientAuthenticates(t, s, newID, newSecret) {
-		t.Errorf("moving the expiry later brings it back: %d %s", r.status, r.raw)
+	if r := call(t, s, "POST", base+"/credentials/"+newID+"/expire", key, map[string]any{"expires_at": later}, nil); r.status != 422 ||
+		!slices.Contains(r.fields(), "expires_at") || clientAuthenticates(t, s, newID, newSecret) {
+		t.Errorf("a later expiry for an expired credential: %d %s, want 422 naming expires_at and the credential still refused", r.status, r.raw)
+	}
+	if r := call(t, s, "POST", base+"/credentials/"+newID+"/expire", key, nil, nil); r.status != 200 {
+		t.Errorf("expiring an expired credential again: %d %s, want 200", r.status, r.raw)
 	}
 	if r := call(t, s, "POST", base+"/credentials/nope/expire", key, nil, nil); r.status != 404 {
 		t.Errorf("expire an unknown credential: %d, want 404", r.status)
@@ -629,6 +648,191 @@ func TestClientCredentials(t *testing.T) {
 	for _, want := range []string{"client.credential.add", "client.secret.rotate", "client.credential.expire", "client.credential.delete"} {
 		if !slices.Contains(actions, want) {
 			t.Errorf("audit lacks %s: %v", want, actions)
+		}
+	}
+}
+
+// TestClientCredentialChange renames a credential and moves its expiry
+// with PATCH: null clears a scheduled expiry, a time that has passed
+// means now, an expired credential stays expired, and a refused change
+// changes nothing.
+func TestClientCredentialChange(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	acme := s.MustTenant(t, "acme")
+	other := s.MustTenant(t, "other")
+	k := newClientKeys(t, s, acme.ID, other.ID)
+	created := call(t, s, "POST", "/api/v1/clients", k.rw, map[string]any{"name": "CRM sync", "grant_types": []string{"client_credentials"}}, nil)
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	id, etag := created.str("id"), created.header.Get("ETag")
+	base := "/api/v1/clients/" + id
+	soon := s.Clock.Now().Add(time.Hour).UTC()
+	add := func(name string) map[string]any {
+		t.Helper()
+		r := call(t, s, "POST", base+"/credentials", k.rw, map[string]any{"name": name, "expires_at": soon.Format(time.RFC3339)}, nil)
+		if r.status != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", name, r.status, r.raw)
+		}
+		return r.doc["credential"].(map[string]any)
+	}
+	staging, retired := add("staging"), add("retired")
+	stagingID, stagingSecret := staging["client_id"].(string), staging["secret"].(string)
+	path := base + "/credentials/" + staging["id"].(string)
+	retiredPath := base + "/credentials/" + retired["client_id"].(string)
+	if r := call(t, s, "POST", retiredPath+"/expire", k.rw, nil, nil); r.status != http.StatusOK {
+		t.Fatalf("expire: %d %s", r.status, r.raw)
+	}
+	// credentialDoc reads one credential of the client as the API shows it.
+	credentialDoc := func(clientID string) map[string]any {
+		t.Helper()
+		for _, c := range credentials(call(t, s, "GET", base, k.ro, nil, nil)) {
+			if c["client_id"] == clientID {
+				return c
+			}
+		}
+		t.Fatalf("no credential %s", clientID)
+		return nil
+	}
+	never := map[string]any{"expires_at": nil}
+
+	refusals := []struct {
+		name      string
+		path      string
+		key       string
+		body      any
+		header    http.Header
+		wantCode  int
+		wantErr   string
+		wantField string
+	}{
+		{"a key without oauth.clients.write", path, k.ro, never, nil, 403, "forbidden", ""},
+		{"a key without the clients scopes", path, k.noScope, never, nil, 403, "forbidden", ""},
+		{"a key of another tenant", path, k.other, never, nil, 404, "not_found", ""},
+		{"an unknown credential", base + "/credentials/nope", k.rw, never, nil, 404, "not_found", ""},
+		{"an unknown client", "/api/v1/clients/00000000-0000-7000-8000-000000000000/credentials/" + stagingID, k.rw, never, nil, 404, "not_found", ""},
+		{"bad JSON", path, k.rw, `{"expires_at": `, nil, 400, "malformed", ""},
+		{"no body", path, k.rw, nil, nil, 400, "malformed", ""},
+		{"a stale If-Match", path, k.rw, never, http.Header{"If-Match": {`"7"`}}, 412, "precondition_failed", ""},
+		{"If-Match *", path, k.rw, never, http.Header{"If-Match": {"*"}}, 428, "precondition_required", ""},
+		{"an empty name", path, k.rw, map[string]any{"name": ""}, nil, 422, "invalid", "name"},
+		{"a long name", path, k.rw, map[string]any{"name": strings.Repeat("n", 101)}, nil, 422, "invalid", "name"},
+		{"a name with a line break", path, k.rw, map[string]any{"name": "a\nb"}, nil, 422, "invalid", "name"},
+		{"a malformed time", path, k.rw, map[string]any{"expires_at": "tomorrow"}, nil, 422, "invalid", "expires_at"},
+		{"an empty time", path, k.rw, map[string]any{"expires_at": ""}, nil, 422, "invalid", "expires_at"},
+		{"a number for a time", path, k.rw, map[string]any{"expires_at": 1767225600}, nil, 422, "invalid", "expires_at"},
+		{"an unknown field", path, k.rw, map[string]any{"expire_at": nil}, nil, 422, "invalid", "expire_at"},
+		{"reviving an expired credential", retiredPath, k.rw, never, nil, 422, "invalid", "expires_at"},
+		{"a later expiry for an expired credential", retiredPath, k.rw,
+			map[string]any{"expires_at": soon.Add(time.Hour).Format(time.RFC3339)}, nil, 422, "invalid", "expires_at"},
+	}
+	for _, tt := range refusals {
+		t.Run("refused/"+tt.name, func(t *testing.T) {
+			r := call(t, s, "PATCH", tt.path, tt.key, tt.body, tt.header)
+			if r.status != tt.wantCode || errorCode(r.doc) != tt.wantErr {
+				t.Errorf("got %d %q (%s), want %d %q", r.status, errorCode(r.doc), r.raw, tt.wantCode, tt.wantErr)
+			}
+			if tt.wantField != "" && !slices.Contains(r.fields(), tt.wantField) {
+				t.Errorf("got fields %v, want %s named", r.fields(), tt.wantField)
+			}
+		})
+	}
+	if c := credentialDoc(stagingID); c["name"] != "staging" || c["expires"] != soon.Format(time.RFC3339) {
+		t.Fatalf("refused changes changed the credential: %v", c)
+	}
+
+	t.Run("clear a scheduled expiry", func(t *testing.T) {
+		r := call(t, s, "PATCH", path, k.rw, never, http.Header{"If-Match": {etag}})
+		if r.status != http.StatusOK || r.header.Get("ETag") != etag {
+			t.Fatalf("got %d ETag %s (%s), want 200 and the client's ETag as it was, %s", r.status, r.header.Get("ETag"), r.raw, etag)
+		}
+		if c := credentialDoc(stagingID); c["expires"] != nil || c["name"] != "staging" {
+			t.Errorf("after clearing: %v, want no expiry and the name as it was", c)
+		}
+		s.Clock.Set(soon.Add(time.Minute))
+		if got := clientCredentialsToken(t, s, stagingID, stagingSecret); got != http.StatusOK {
+			t.Errorf("after the old expiry: the token endpoint answered %d, want 200", got)
+		}
+		if got := clientCredentialsToken(t, s, retired["client_id"].(string), retired["secret"].(string)); got != http.StatusUnauthorized {
+			t.Errorf("the expired credential: the token endpoint answered %d, want 401", got)
+		}
+	})
+
+	t.Run("a time that has passed means now", func(t *testing.T) {
+		now := s.Clock.Now().UTC()
+		r := call(t, s, "PATCH", path, k.rw, map[string]any{"expires_at": now.Add(-24 * time.Hour).Format(time.RFC3339)}, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("got %d %s", r.status, r.raw)
+		}
+		if c := credentialDoc(stagingID); c["expires"] != now.Format(time.RFC3339) {
+			t.Errorf("expires: got %v, want now, %s", c["expires"], now.Format(time.RFC3339))
+		}
+		if got := clientCredentialsToken(t, s, stagingID, stagingSecret); got != http.StatusUnauthorized {
+			t.Errorf("the token endpoint answered %d, want 401", got)
+		}
+		// It has stopped: asking again changes nothing, bringing it back
+		// is refused.
+		s.Clock.Advance(time.Minute)
+		if r := call(t, s, "PATCH", path, k.rw, map[string]any{"expires_at": now.Format(time.RFC3339)}, nil); r.status != http.StatusOK {
+			t.Errorf("expiring it again: %d %s, want 200", r.status, r.raw)
+		}
+		if r := call(t, s, "PATCH", path, k.rw, never, nil); r.status != 422 || !slices.Contains(r.fields(), "expires_at") {
+			t.Errorf("bringing it back: %d %s, want 422 naming expires_at", r.status, r.raw)
+		}
+		if c := credentialDoc(stagingID); c["expires"] != now.Format(time.RFC3339) {
+			t.Errorf("expires: got %v, want it kept at %s", c["expires"], now.Format(time.RFC3339))
+		}
+	})
+
+	t.Run("rename", func(t *testing.T) {
+		body := map[string]any{"name": "staging (eu)"}
+		r := call(t, s, "PATCH", path, k.rw, body, http.Header{"If-Match": {etag}})
+		if _, ok := s.Store.(interface {
+			SetClientCredentialName(ctx context.Context, tenantID, credentialID, name string) error
+		}); !ok {
+			if r.status != http.StatusNotImplemented || errorCode(r.doc) != "not_supported" || credentialDoc(stagingID)["name"] != "staging" {
+				t.Errorf("a store that cannot rename: %d %s, want 501 and the name as it was", r.status, r.raw)
+			}
+			t.Skip("the store cannot rename credentials")
+		}
+		if r.status != http.StatusOK || r.header.Get("ETag") != etag {
+			t.Fatalf("got %d ETag %s (%s), want 200 and %s", r.status, r.header.Get("ETag"), r.raw, etag)
+		}
+		if c := credentialDoc(stagingID); c["name"] != "staging (eu)" {
+			t.Errorf("name: got %v, want staging (eu)", c["name"])
+		}
+		if evs := s.MustAuditEvents(t, acme.ID, "client.credential.rename"); len(evs) != 1 || evs[0].Details["name"] != "staging (eu)" {
+			t.Errorf("client.credential.rename events: %+v, want one with the new name", evs)
+		}
+	})
+
+	t.Run("an empty patch changes nothing", func(t *testing.T) {
+		before := len(s.MustAuditEvents(t, acme.ID, ""))
+		if r := call(t, s, "PATCH", path, k.rw, map[string]any{}, nil); r.status != http.StatusOK || r.header.Get("ETag") != etag {
+			t.Errorf("got %d ETag %s (%s), want 200 and %s", r.status, r.header.Get("ETag"), r.raw, etag)
+		}
+		if after := len(s.MustAuditEvents(t, acme.ID, "")); after != before {
+			t.Errorf("an empty patch recorded %d audit events", after-before)
+		}
+	})
+
+	// Each change is recorded once, by the key that made it; a refused or
+	// empty one is not.
+	rw := "apikey:" + apiKeyID(t, s, acme.ID, k.rw)
+	for action, want := range map[string]int{"client.credential.expiry.clear": 1, "client.credential.expire": 1} {
+		var got int
+		for _, ev := range s.MustAuditEvents(t, acme.ID, action) {
+			if ev.Details["client_id"] != stagingID {
+				continue
+			}
+			got++
+			if ev.Actor != rw || ev.Target != "client:"+id {
+				t.Errorf("%s: actor %q target %q, want %s on client:%s", action, ev.Actor, ev.Target, rw, id)
+			}
+		}
+		if got != want {
+			t.Errorf("%s events for the credential: got %d, want %d", action, got, want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -323,17 +322,7 @@ func TestInstallKeyGrantsNothing(t *testing.T) {
 	if r := send(t, "GET", s.URL+"/oauth/userinfo", k.Key, nil, nil); r.status != http.StatusUnauthorized {
 		t.Errorf("as a bearer token at userinfo: %d, want 401", r.status)
 	}
-	tokenReq := func(user, pass string) int {
-		req, _ := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	tokenReq := func(user, pass string) int { return clientCredentialsToken(t, s, user, pass) }
 	if got := tokenReq(c.ClientID, c.ClientSecret); got != http.StatusOK {
 		t.Fatalf("the client's own secret: %d, want 200", got)
 	}

@@ -228,7 +228,7 @@ func (s *Service) AddClientCredential(ctx context.Context, a Actor, tenantID, re
 	if in.Name == "" {
 		in.Name = "added " + now.UTC().Format("2006-01-02")
 	}
-	checkLine(&p, "name", in.Name, true, 100)
+	checkLine(&p, "name", in.Name, true, maxCredentialName)
 	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(now) {
 		p.Add("expires_at", "must be in the future")
 	}
@@ -270,49 +270,122 @@ func credential(c *gatehouse.Client, ref string) (*gatehouse.ClientCredential, e
 }
 
 // ExpireClientCredential makes one credential of the tenant's client stop
-// working at at (zero: now). A credential that already expired may be
-// given a new expiry, to bring it back. Errors: ENOTFOUND, EINVALID for a
-// time in the past.
+// working at at, or now for the zero time. A credential that has expired
+// stays expired (see UpdateClientCredential). Errors: ENOTFOUND, EINVALID
+// for a time in the past or a later time for an expired credential.
 func (s *Service) ExpireClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
-	if at.IsZero() {
-		return s.setCredentialExpiry(ctx, a, tenantID, ref, credRef, s.clock())
-	}
-	return s.SetClientCredentialExpiry(ctx, a, tenantID, ref, credRef, at)
-}
-
-// SetClientCredentialExpiry sets when one credential of the tenant's
-// client stops working: at, which must not be in the past, or never for
-// the zero time. A credential that already expired comes back with a
-// later expiry or none. Errors: ENOTFOUND, EINVALID for a time in the
-// past.
-func (s *Service) SetClientCredentialExpiry(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
-	if !at.IsZero() && at.Before(s.clock()) {
+	switch now := s.clock(); {
+	case at.IsZero():
+		at = now
+	case at.Before(now):
 		return nil, fieldError("expires_at", "must not be in the past")
 	}
-	return s.setCredentialExpiry(ctx, a, tenantID, ref, credRef, at)
+	return s.UpdateClientCredential(ctx, a, tenantID, ref, credRef, CredentialChange{Expiry: &at}, nil)
 }
 
-// setCredentialExpiry is SetClientCredentialExpiry once at is checked.
-func (s *Service) setCredentialExpiry(ctx context.Context, a Actor, tenantID, ref, credRef string, at time.Time) (*gatehouse.Client, error) {
+// maxCredentialName bounds a credential's name, which tells credentials
+// apart in lists.
+const maxCredentialName = 100
+
+// CredentialChange is a change to one credential of a client: the fields
+// left nil stay as they are.
+type CredentialChange struct {
+	// Name renames the credential, under the rules of a new one's name.
+	Name *string
+	// Expiry is when the credential stops working: the zero time for
+	// never, and a time that has passed for now.
+	Expiry *time.Time
+}
+
+// credentialNamer is the store method that renames a credential. It is
+// looked for rather than required of every store because a store without
+// it can still serve every other credential change; such a store answers
+// a rename with ENOTSUPPORTED.
+type credentialNamer interface {
+	// SetClientCredentialName changes the credential's name. ENOTFOUND
+	// when it is not in the tenant.
+	SetClientCredentialName(ctx context.Context, tenantID, credentialID, name string) error
+}
+
+// msgExpiredStays refuses to move the expiry of a credential that has
+// expired: its secret may have been retired because it leaked, so only a
+// new credential lets the app in again.
+const msgExpiredStays = "the credential has expired and cannot be brought back; add a new credential instead"
+
+// UpdateClientCredential renames one credential of the tenant's client or
+// changes when it stops working. An expired credential stays expired:
+// asking for it to expire again changes nothing, and a later expiry, or
+// none, is refused. match, when not nil, must name the client's current
+// revision, which a credential change leaves as it is. Errors: ENOTFOUND,
+// errPrecondition, EINVALID naming each field, ENOTSUPPORTED for a new
+// name when the store cannot rename credentials.
+func (s *Service) UpdateClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string, ch CredentialChange, match IfMatch) (*gatehouse.Client, error) {
+	if ch.Name != nil {
+		var p gatehouse.Problems
+		checkLine(&p, "name", *ch.Name, true, maxCredentialName)
+		if err := p.Err(); err != nil {
+			return nil, err
+		}
+	}
 	c, err := s.Client(ctx, tenantID, ref)
 	if err != nil {
 		return nil, err
+	}
+	if !match.matches(c.Revision) {
+		return nil, staleError("client", c.Revision)
 	}
 	cr, err := credential(c, credRef)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SetClientCredentialExpiry(ctx, tenantID, cr.ID, at); err != nil {
-		return nil, err
+	now := s.clock()
+	name, expiry := cr.Name, cr.ExpiresAt
+	if ch.Name != nil {
+		name = *ch.Name
 	}
-	action, details := "client.credential.expire", map[string]string{"client_id": cr.ClientID}
-	if at.IsZero() {
-		action = "client.credential.expiry.clear"
-	} else {
-		details["expires_at"] = at.UTC().Format(time.RFC3339)
+	if ch.Expiry != nil {
+		expiry = *ch.Expiry
+		if !expiry.IsZero() && expiry.Before(now) {
+			expiry = now
+		}
+		if cr.Expired(now) {
+			if expiry.IsZero() || expiry.After(now) {
+				return nil, fieldError("expires_at", msgExpiredStays)
+			}
+			// It stopped already; its expiry keeps saying when.
+			expiry = cr.ExpiresAt
+		}
 	}
-	if err := s.record(ctx, a, tenantID, action, "client:"+c.ID, details); err != nil {
-		return nil, err
+	renamed, moved := name != cr.Name, !expiry.Equal(cr.ExpiresAt)
+	if renamed {
+		namer, ok := s.store.(credentialNamer)
+		if !ok {
+			return nil, gatehouse.Errorf(gatehouse.ENOTSUPPORTED, "this server's store cannot rename client credentials")
+		}
+		if err := namer.SetClientCredentialName(ctx, tenantID, cr.ID, name); err != nil {
+			return nil, err
+		}
+		if err := s.record(ctx, a, tenantID, "client.credential.rename", "client:"+c.ID,
+			map[string]string{"client_id": cr.ClientID, "name": name}); err != nil {
+			return nil, err
+		}
+	}
+	if moved {
+		if err := s.store.SetClientCredentialExpiry(ctx, tenantID, cr.ID, expiry); err != nil {
+			return nil, err
+		}
+		action, details := "client.credential.expire", map[string]string{"client_id": cr.ClientID}
+		if expiry.IsZero() {
+			action = "client.credential.expiry.clear"
+		} else {
+			details["expires_at"] = expiry.UTC().Format(time.RFC3339)
+		}
+		if err := s.record(ctx, a, tenantID, action, "client:"+c.ID, details); err != nil {
+			return nil, err
+		}
+	}
+	if !renamed && !moved {
+		return c, nil // nothing to write, nothing to audit
 	}
 	return s.store.GetClient(ctx, tenantID, c.ID)
 }

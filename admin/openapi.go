@@ -123,8 +123,15 @@ func operations() []operation {
 			scope:       cw, body: RotateInput{}, bodyOptional: true, status: 201, result: IssuedCredentialDoc{}, etag: true, location: true,
 			errors: []int{400, 404, 422}},
 		{method: "POST", path: "/api/v1/clients/{id}/credentials/{credential}/expire", id: "expireClientCredential", tag: clients,
-			summary: "Expire a credential", description: "Makes one credential stop working now, or at expires_at.",
+			summary: "Expire a credential", description: "Makes one credential stop working now, or at expires_at. An expired credential stays expired: a later expires_at is refused (422).",
 			scope: cw, body: ExpireInput{}, bodyOptional: true, status: 200, result: ClientDoc{}, etag: true, errors: []int{400, 404, 422}},
+		{method: "PATCH", path: "/api/v1/clients/{id}/credentials/{credential}", id: "updateClientCredential", tag: clients,
+			summary: "Rename a credential or change its expiry",
+			description: "A merge patch: name renames the credential; expires_at sets when it stops working, and null clears a scheduled expiry. " +
+				"An expired credential cannot be brought back (422 naming expires_at): add a new credential instead. " +
+				"If-Match, when sent, must name the client's ETag, which a credential change leaves as it is. " +
+				"A server whose store cannot rename credentials answers a new name with 501.",
+			scope: cw, body: CredentialChangeInput{}, ifMatch: 1, status: 200, result: ClientDoc{}, etag: true, errors: []int{400, 404, 412, 422, 501}},
 		{method: "DELETE", path: "/api/v1/clients/{id}/credentials/{credential}", id: "deleteClientCredential", tag: clients,
 			summary: "Delete a credential", description: "Deletes one credential at once. The last one cannot be deleted (409): delete the client instead.",
 			scope: cw, status: 200, result: ClientDoc{}, etag: true, errors: []int{404, 409}},
@@ -251,6 +258,7 @@ var errorResponses = map[int]struct{ name, description string }{
 	422: {"Invalid", "Input failed validation (code invalid); fields names each problem by its JSON path."},
 	428: {"PreconditionRequired", "The change needs If-Match with the ETag read (code precondition_required)."},
 	429: {"TooManyRequests", "Too many requests from this address (code rate_limited); see Retry-After."},
+	501: {"NotImplemented", "This server cannot do what was asked (code not_supported)."},
 	503: {"Unavailable", "A dependency cannot serve now (code unavailable); try again."},
 }
 
@@ -421,6 +429,10 @@ func (g *schemaGen) operation(op operation) map[string]any {
 	statuses := slices.Clone(op.errors)
 	if op.scope != "" {
 		statuses = append([]int{401, 403}, statuses...)
+	}
+	if op.ifMatch > 0 && !slices.Contains(statuses, 428) {
+		// Even where If-Match is optional, "*" is refused.
+		statuses = append(statuses, 428)
 	}
 	if strings.HasPrefix(op.path, "/api/") && len(op.upload) == 0 && !slices.Contains(statuses, 415) {
 		// The API refuses a body that is not declared as JSON.

@@ -61,6 +61,8 @@ func (g *schemaGen) of(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case reflect.TypeFor[json.RawMessage]():
 		return map[string]any{}
+	case reflect.TypeFor[patchTime]():
+		return map[string]any{"type": []any{"string", "null"}}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -322,8 +322,15 @@ func (d *Dashboard) renderClient(w http.ResponseWriter, r *http.Request, status 
 	data.Setup = d.setupFields(s, c, clientID)
 	for _, cr := range c.Credentials {
 		dc := web.DashboardCredential{ClientID: cr.ClientID, Name: cr.Name, SecretHint: cr.SecretHint,
-			Created: cr.CreatedAt, Expires: cr.ExpiresAt, Expired: cr.Expired(now), LastUsed: cr.LastUsedAt,
-			ExpiryURL: self + "/credentials/" + cr.ID + "/expiry"}
+			Created: cr.CreatedAt, Expires: cr.ExpiresAt, Expired: cr.Expired(now), LastUsed: cr.LastUsedAt}
+		// An expired credential's expiry no longer moves: only a new
+		// credential lets the app in again.
+		if !dc.Expired {
+			dc.ExpiryURL = self + "/credentials/" + cr.ID + "/expiry"
+			if !cr.ExpiresAt.IsZero() {
+				dc.KeepAction = self + "/credentials/" + cr.ID + "/keep"
+			}
+		}
 		if len(c.Credentials) > 1 {
 			dc.DeleteAction = self + "/credentials/" + cr.ID + "/delete"
 		}

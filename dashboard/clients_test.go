@@ -332,6 +332,8 @@ func TestCrossSitePost(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"stop a credential", "/t/acme/dashboard/clients/" + app.ID + "/credentials/" + app.Credentials[0].ID + "/expiry",
 			url.Values{"expires": {"now"}, "confirm": {"yes"}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"keep a credential", "/t/acme/dashboard/clients/" + app.ID + "/credentials/" + app.Credentials[0].ID + "/keep",
+			url.Values{}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"remove a logo", "/t/acme/dashboard/clients/" + app.ID + "/logos/logo/delete", url.Values{"confirm": {"yes"}},
 			map[string]string{"Sec-Fetch-Site": "same-site"}},
 		{"change an email", "/t/acme/dashboard/users/" + fx.agent.ID, url.Values{"email": {"evil@evil.example"}},

@@ -21,6 +21,11 @@ var credentialFormFields = fieldMap{
 	"expires_at": {"expires", "The time"},
 }
 
+// expiryFormFields maps them to the expiry form, where the time is checked
+// before the operation sees it: what the operation refuses is that the
+// credential has expired, a sentence of its own.
+var expiryFormFields = fieldMap{"expires_at": {"expires", ""}}
+
 // Expiry choices of the credential form.
 const (
 	expiresNever = "never"
@@ -161,7 +166,7 @@ func (d *Dashboard) serveCredentialExpiry(w http.ResponseWriter, r *http.Request
 }
 
 // serveSetCredentialExpiry sets, clears or brings forward to now when a
-// credential stops working; now stops the app's use of it at once, so it
+// credential stops working; now stops the app's use of it for good, so it
 // asks first.
 func (d *Dashboard) serveSetCredentialExpiry(w http.ResponseWriter, r *http.Request, s *session) {
 	c, cred, ok := d.credential(w, r, s)
@@ -181,7 +186,7 @@ func (d *Dashboard) serveSetCredentialExpiry(w http.ResponseWriter, r *http.Requ
 		d.render(w, r, http.StatusOK, s, "Stop this credential now?", web.DashboardConfirm{
 			Frame: s.frame(""),
 			Lead: "The app can no longer use the client ID " + cred.ClientID + ": tokens it asks for with it are refused at once. " +
-				"You can give it a later expiry, or none, to bring it back.",
+				"This cannot be undone: to let the app in again, add a new credential.",
 			Facts:     []web.Fact{{Term: "App", Detail: c.Name}, {Term: "Client ID", Detail: cred.ClientID}, {Term: "Name", Detail: cred.Name}},
 			Action:    f.Action,
 			Hidden:    []web.Field{{Name: "expires", Value: expiresNow}, {Name: "confirm", Value: "yes"}},
@@ -197,17 +202,39 @@ func (d *Dashboard) serveSetCredentialExpiry(w http.ResponseWriter, r *http.Requ
 		notice = "expired"
 		_, err = d.admin.ExpireClientCredential(r.Context(), s.actor, s.tenant.ID, c.ID, cred.ID, time.Time{})
 	} else {
-		_, err = d.admin.SetClientCredentialExpiry(r.Context(), s.actor, s.tenant.ID, c.ID, cred.ID, at)
+		_, err = d.admin.UpdateClientCredential(r.Context(), s.actor, s.tenant.ID, c.ID, cred.ID, admin.CredentialChange{Expiry: &at}, nil)
 	}
 	if err == nil {
 		redirect(w, done(self, notice))
 		return
 	}
-	errs, status, ok := formErrors(err, credentialFormFields, nil)
+	errs, status, ok := formErrors(err, expiryFormFields, nil)
 	if !ok {
 		d.fail(w, r, s, d.storeError(r, "set client credential expiry", err))
 		return
 	}
 	f.Errors = errs
 	d.render(w, r, status, s, "When "+cred.ClientID+" expires", f)
+}
+
+// serveKeepCredential clears a credential's scheduled expiry, so it keeps
+// working. It asks nothing first: it stops nothing, and an expiry can be
+// set again.
+func (d *Dashboard) serveKeepCredential(w http.ResponseWriter, r *http.Request, s *session) {
+	c, cred, ok := d.credential(w, r, s)
+	if !ok {
+		return
+	}
+	never := time.Time{}
+	_, err := d.admin.UpdateClientCredential(r.Context(), s.actor, s.tenant.ID, c.ID, cred.ID, admin.CredentialChange{Expiry: &never}, nil)
+	if err == nil {
+		redirect(w, done(s.link("/clients/"+c.ID), "expiry-cleared"))
+		return
+	}
+	errs, status, ok := formErrors(err, fieldMap{"expires_at": {"", ""}}, nil)
+	if !ok {
+		d.fail(w, r, s, d.storeError(r, "clear client credential expiry", err))
+		return
+	}
+	d.renderClient(w, r, status, s, c, "", errs)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
 )
 
@@ -164,4 +165,92 @@ func mustCredential(t *testing.T, c *gatehouse.Client, id string) *gatehouse.Cli
 	}
 	t.Fatalf("no credential %s in %+v", id, c.Credentials)
 	return nil
+}
+
+// TestKeepCredential clears a credential's scheduled expiry from the
+// app's page: Keep is offered only next to a credential that is to
+// expire, the credential then works past its old expiry, and one that has
+// expired cannot be kept.
+func TestKeepCredential(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	app := s.MustClient(t, fx.tenant.ID, func(c *gatehouse.Client) { c.Name = "Acme CRM" })
+	soon := s.Clock.Now().Add(time.Hour)
+	add := func(name string) *admin.IssuedCredential {
+		t.Helper()
+		_, cred, err := s.App.Admin.AddClientCredential(t.Context(), gatehousetest.Actor(), fx.tenant.ID, app.ID,
+			admin.CredentialInput{Name: name, ExpiresAt: soon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cred
+	}
+	staging, retired := add("staging"), add("retired")
+	if _, err := s.App.Admin.ExpireClientCredential(t.Context(), gatehousetest.Actor(), fx.tenant.ID, app.ID, retired.ID, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s)
+	b.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	self := "/t/acme/dashboard/clients/" + app.ID
+	keep := func(id string) string { return self + "/credentials/" + id + "/keep" }
+
+	page := b.Get(self)
+	for _, tc := range []struct {
+		name       string
+		id         string
+		keep, edit bool
+	}{
+		{"never expires", app.Credentials[0].ID, false, true},
+		{"to expire", staging.ID, true, true},
+		{"expired", retired.ID, false, false},
+	} {
+		if got := strings.Contains(page.Body, `action="`+keep(tc.id)+`"`); got != tc.keep {
+			t.Errorf("%s: Keep offered %v, want %v", tc.name, got, tc.keep)
+		}
+		if got := strings.Contains(page.Body, tc.id+`/expiry"`); got != tc.edit {
+			t.Errorf("%s: Change expiry offered %v, want %v", tc.name, got, tc.edit)
+		}
+	}
+
+	done := b.Submit(page, staging.ID+"/keep", nil)
+	if done.Status != http.StatusOK || !strings.Contains(done.Body, "The credential no longer expires.") {
+		t.Fatalf("keep: got %d at %s, want the app's page with a notice:\n%s", done.Status, done.URL, done.Body)
+	}
+	if strings.Contains(done.Body, keep(staging.ID)) {
+		t.Error("Keep is still offered for a credential that no longer expires")
+	}
+	s.Clock.Set(soon.Add(time.Minute))
+	c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID)
+	if cred := mustCredential(t, c, staging.ID); !cred.ExpiresAt.IsZero() || cred.Expired(s.Clock.Now()) {
+		t.Errorf("after Keep the credential expires at %v", cred.ExpiresAt)
+	}
+	if evs := s.MustAuditEvents(t, fx.tenant.ID, "client.credential.expiry.clear"); len(evs) != 1 ||
+		evs[0].Actor != "user:"+fx.admin.ID || evs[0].Details["client_id"] != staging.ClientID {
+		t.Errorf("got client.credential.expiry.clear events %+v, want one by the admin for %s", evs, staging.ClientID)
+	}
+
+	t.Run("an expired credential cannot be kept", func(t *testing.T) {
+		p := b.Post(keep(retired.ID), nil)
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "The credential has expired and cannot be brought back; add a new credential instead.") {
+			t.Errorf("got %d, want 422 saying a new credential is the way:\n%s", p.Status, p.Body)
+		}
+		form := b.Post(self+"/credentials/"+retired.ID+"/expiry", url.Values{"expires": {"never"}})
+		if form.Status != http.StatusUnprocessableEntity || !strings.Contains(fieldError(form, "expires"), "cannot be brought back") {
+			t.Errorf("the expiry form: got %d with %q next to the expiry, want 422 saying it cannot be brought back",
+				form.Status, fieldError(form, "expires"))
+		}
+		c, _ := s.App.Admin.Client(t.Context(), fx.tenant.ID, app.ID)
+		if !mustCredential(t, c, retired.ID).Expired(s.Clock.Now()) {
+			t.Error("the expired credential works again")
+		}
+	})
+
+	t.Run("not found", func(t *testing.T) {
+		for _, path := range []string{self + "/credentials/nope/keep", "/t/acme/dashboard/clients/nope/credentials/" + staging.ID + "/keep"} {
+			if p := b.Post(path, nil); p.Status != http.StatusNotFound {
+				t.Errorf("POST %s: got %d, want 404", path, p.Status)
+			}
+		}
+	})
 }

@@ -138,6 +138,7 @@ func (d *Dashboard) Register(r Router) {
 	r.HandlePage("POST "+pathClients+"/{id}/credentials", d.page(web.SectionClients, d.serveAddCredential))
 	r.HandlePage("GET "+pathClients+"/{id}/credentials/{credential}/expiry", d.page(web.SectionClients, d.serveCredentialExpiry))
 	r.HandlePage("POST "+pathClients+"/{id}/credentials/{credential}/expiry", d.page(web.SectionClients, d.serveSetCredentialExpiry))
+	r.HandlePage("POST "+pathClients+"/{id}/credentials/{credential}/keep", d.page(web.SectionClients, d.serveKeepCredential))
 	r.HandlePage("POST "+pathClients+"/{id}/credentials/{credential}/delete", d.page(web.SectionClients, d.serveDeleteCredential))
 	r.HandlePage("POST "+pathClients+"/{id}/logos/{logo}", d.page(web.SectionClients, d.serveUploadLogo))
 	r.HandlePage("POST "+pathClients+"/{id}/logos/{logo}/delete", d.page(web.SectionClients, d.serveDeleteLogo))
@@ -357,7 +358,8 @@ var noticeText = map[string]string{
 	"client-deleted":     "The app is deleted. Every token it was issued has stopped working.",
 	"credential-deleted": "The credential is deleted. The app can no longer use it.",
 	"expiry-saved":       "The credential's expiry is saved.",
-	"expired":            "The credential has stopped working. Give it a later expiry, or none, to bring it back.",
+	"expiry-cleared":     "The credential no longer expires.",
+	"expired":            "The credential has stopped working. To let the app in again, add a new credential.",
 	"logo-saved":         "The logo is saved. Users see it when they are asked to allow the app.",
 	"logo-deleted":       "The logo is removed.",
 	"user-created":       "The user is added.",

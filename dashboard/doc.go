@@ -1,9 +1,10 @@
 // Package dashboard owns the tenant dashboard: the server-rendered pages
 // under /dashboard where a tenant's owners and admins register OAuth
-// clients and read the values their apps need, add, expire and delete
-// their credentials and rotate secrets, upload their logos, manage users
-// (name, email, roles, access), create and revoke server API keys, read
-// the audit log and change the tenant's branding and custom domains.
+// clients and read the values their apps need, add, expire, keep and
+// delete their credentials and rotate secrets, upload their logos,
+// manage users (name, email, roles, access), create and revoke server API
+// keys, read the audit log and change the tenant's branding and custom
+// domains.
 //
 // The pages are plain HTML forms (the browser-page route class guards
 // them against cross-site posts) that work without script; a small

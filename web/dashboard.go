@@ -265,8 +265,11 @@ type DashboardCredential struct {
 	Expires  time.Time
 	Expired  bool
 	LastUsed time.Time
-	// ExpiryURL is the form that changes when it stops working.
+	// ExpiryURL is the form that changes when it stops working; empty
+	// once it has expired.
 	ExpiryURL string
+	// KeepAction clears a scheduled expiry; empty when there is none.
+	KeepAction string
 	// DeleteAction removes it; empty when it is the only one.
 	DeleteAction string
 }
