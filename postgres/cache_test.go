@@ -146,8 +146,8 @@ func mustCachedAnswers(t *testing.T, s *Store, u *gatehouse.User, g *gatehouse.G
 		if err != nil || revoked {
 			t.Fatalf("AccessTokenRevoked before the change: got %v, %v; want false", revoked, err)
 		}
-		_, _, userOK := s.users.get(u.TenantID, u.ID)
-		_, _, answerOK := s.revocations.get(jti, g.ID)
+		_, _, userOK := s.users.Get(u.TenantID, u.ID)
+		_, _, answerOK := s.revocations.Get(jti, g.ID)
 		if !userOK || !answerOK {
 			return "not cached"
 		}
@@ -161,13 +161,13 @@ func mustCachedAnswers(t *testing.T, s *Store, u *gatehouse.User, g *gatehouse.G
 func TestUserNotificationPayload(t *testing.T) {
 	t.Parallel()
 	var s Store
-	s.users.setWatching(true)
+	s.users.SetOn(true)
 	put := func(tenantID, id string) {
-		_, gen, _ := s.users.get(tenantID, id)
-		s.users.put(&gatehouse.User{TenantID: tenantID, ID: id}, gen)
+		_, gen, _ := s.users.Get(tenantID, id)
+		s.users.Put(&gatehouse.User{TenantID: tenantID, ID: id}, gen)
 	}
 	cached := func(tenantID, id string) bool {
-		_, _, ok := s.users.get(tenantID, id)
+		_, _, ok := s.users.Get(tenantID, id)
 		return ok
 	}
 	put("t1", "u1")

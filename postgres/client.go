@@ -125,12 +125,12 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 // with all its credentials, in one round trip. ENOTFOUND when no client
 // has it.
 //
-// It answers from the store's client cache when it can (clientcache.go):
-// a change made through this Store is seen at once, one made by another
-// node as soon as its notification arrives.
+// It answers from the store's client cache when it can: a change made
+// through this Store is seen at once, one made by another node as soon as
+// its notification arrives (watch.go).
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
 	s.watchChanges()
-	c, gen, ok := s.clients.get(clientID)
+	c, gen, ok := s.clients.Get(clientID)
 	if ok {
 		return c, nil
 	}
@@ -138,7 +138,7 @@ func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gate
 	if err != nil {
 		return nil, err
 	}
-	s.clients.put(clientID, c, gen)
+	s.clients.Put(clientID, c, gen)
 	return c, nil
 }
 
@@ -231,7 +231,7 @@ func (s *Store) ListClients(ctx context.Context, tenantID string, opt gatehouse.
 // c.UpdatedAt. ECONFLICT on a stale revision, ENOTFOUND when the client is
 // gone.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	now := s.now()
 	var rev int64
 	err := s.pool.QueryRow(ctx, `UPDATE clients SET name = $4, description = $5, type = $6,
@@ -263,9 +263,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // schema's cascades, in the same statement. ENOTFOUND if the tenant has no
 // such client.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	// Its grants go with it, and a missing grant reads as revoked.
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 	if err != nil {
 		return dbError("delete client", err)
@@ -283,7 +283,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 // keeps working for a grace period. ENOTFOUND when the tenant has no such
 // client, ECONFLICT when the id or client_id is taken.
 func (s *Store) AddClientCredential(ctx context.Context, k *gatehouse.ClientCredential, expireOthersBy time.Time) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	s.stampCredential(k)
 	if expireOthersBy.IsZero() {
 		return dbError("add client credential", insertCredential(ctx, s.pool, k))
@@ -302,7 +302,7 @@ func (s *Store) AddClientCredential(ctx context.Context, k *gatehouse.ClientCred
 // SetClientCredentialExpiry changes when the credential stops working (the
 // zero time: never). ENOTFOUND if the tenant has no such credential.
 func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	return s.execOne(ctx, "set client credential expiry", "client credential",
 		`UPDATE client_credentials SET expires_at = $3 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, credentialID, ts(expiresAt))
@@ -311,7 +311,7 @@ func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credent
 // DeleteClientCredential removes the credential. ENOTFOUND if the tenant
 // has no such credential.
 func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credentialID string) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	return s.execOne(ctx, "delete client credential", "client credential",
 		`DELETE FROM client_credentials WHERE tenant_id = $1 AND id = $2`, tenantID, credentialID)
 }
@@ -325,7 +325,7 @@ func (s *Store) TouchClientCredential(ctx context.Context, clientID string, at t
 		// A last-used time is a statistic, not a reason to forget every
 		// cached client (nor to notify every node): the cached copy is
 		// brought up to date instead.
-		s.clients.touch(clientID, normTime(at))
+		s.clients.Touch(clientID, normTime(at))
 	}
 	return err
 }

@@ -44,7 +44,7 @@ func mustCachedClient(t *testing.T, s *Store, clientID string) *gatehouse.Client
 		if err != nil {
 			t.Fatalf("GetClientByClientID: %v", err)
 		}
-		if _, _, ok := s.clients.get(clientID); ok {
+		if _, _, ok := s.clients.Get(clientID); ok {
 			return c
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -172,7 +172,7 @@ func TestClientCacheTouch(t *testing.T) {
 	if err := s.TouchClientCredential(t.Context(), clientID, at); err != nil {
 		t.Fatalf("TouchClientCredential: %v", err)
 	}
-	c, _, ok := s.clients.get(clientID)
+	c, _, ok := s.clients.Get(clientID)
 	if !ok {
 		t.Fatalf("a touch dropped the cached client")
 	}

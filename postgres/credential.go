@@ -255,7 +255,7 @@ func (s *Store) ListJWTCredentials(ctx context.Context, tenantID, userID string)
 // refresh tokens, in one transaction. ENOTFOUND if the tenant has no such
 // credential.
 func (s *Store) RevokeJWTCredential(ctx context.Context, tenantID, id string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	return s.inTx(ctx, "revoke jwt credential", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE jwt_credentials SET revoked_at = coalesce(revoked_at, $3)
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id, ts(at))

@@ -24,6 +24,7 @@
 // committed row and matches nothing, so exactly one caller wins, on one node
 // or many.
 //
-// It imports the root gatehouse package, internal/secret and pgx. It must
-// not import net/http, database/sql, another store or any handler package.
+// It imports the root gatehouse package, internal/secret, internal/cache
+// and pgx. It must not import net/http, database/sql, another store or any
+// handler package.
 package postgres

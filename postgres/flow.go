@@ -234,7 +234,7 @@ func (s *Store) ListConsents(ctx context.Context, tenantID, userID string) ([]*g
 // app" also serves first-party clients that hold grants without a
 // consent, and a second click.
 func (s *Store) RevokeConsent(ctx context.Context, tenantID, userID, client string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	return s.inTx(ctx, "revoke consent", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2 AND client = $3`,
 			tenantID, userID, client); err != nil {

@@ -43,7 +43,7 @@ func (s *Store) IsPlatformAdmin(ctx context.Context, tenantID string) (bool, err
 // RevokeUserGrants revokes every unrevoked grant of the user, with their
 // refresh tokens, and returns how many grants it revoked.
 func (s *Store) RevokeUserGrants(ctx context.Context, tenantID, userID string, at time.Time) (int, error) {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	n, err := revokeGrantsWhere(ctx, s.pool, `tenant_id = $1 AND user_id = $2`, ts(at), tenantID, userID)
 	return n, dbError("revoke user grants", err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/internal/cache"
 )
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -43,12 +44,12 @@ type Store struct {
 	pool   *pgxpool.Pool
 	clock  gatehouse.Clock
 	logger *slog.Logger
-	// clients caches GetClientByClientID (clientcache.go); users and
-	// revocations cache GetUser and AccessTokenRevoked (cache.go). The
-	// watcher keeps all three in step with other nodes (watch.go).
-	clients     clientCache
-	users       userCache
-	revocations revocationCache
+	// clients, users and revocations cache GetClientByClientID, GetUser
+	// and AccessTokenRevoked. The watcher keeps all three in step with
+	// other nodes (watch.go).
+	clients     cache.Clients
+	users       cache.Users
+	revocations cache.Revocations
 	watch       watcher
 }
 

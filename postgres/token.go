@@ -196,7 +196,7 @@ func (s *Store) GetGrant(ctx context.Context, tenantID, id string) (*gatehouse.G
 // one transaction. A revoked grant keeps its first revocation time.
 // ENOTFOUND if the tenant has no such grant.
 func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	return s.inTx(ctx, "revoke grant", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE grants SET revoked_at = coalesce(revoked_at, $3) WHERE tenant_id = $1 AND id = $2`,
 			tenantID, id, ts(at))
@@ -216,7 +216,7 @@ func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Ti
 // credential, and their refresh tokens, and returns how many grants it
 // revoked.
 func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error) {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	n, err := revokeGrantsWhere(ctx, s.pool, `tenant_id = $1 AND jwt_credential_id = $2`, ts(at), tenantID, credentialID)
 	return n, dbError("revoke grants by credential", err)
 }
@@ -390,7 +390,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Tim
 // Revoking it again keeps the later expiry. ENOTFOUND when the tenant does
 // not exist.
 func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	normTimes(&r.ExpiresAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(revoked_tokens.expires_at, excluded.expires_at)`,
@@ -403,12 +403,12 @@ func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken
 // query on two primary keys. It fails closed: a grant that is gone
 // (deleted with its client, or swept) or was never stored reads as revoked.
 //
-// It answers from the store's revocation cache when it can (cache.go): a
-// revocation made through this Store is seen at once, one made on another
-// node when its notification arrives (watch.go).
+// It answers from the store's revocation cache when it can: a revocation
+// made through this Store is seen at once, one made on another node when
+// its notification arrives (watch.go).
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
 	s.watchChanges()
-	revoked, gen, ok := s.revocations.get(jti, grantID)
+	revoked, gen, ok := s.revocations.Get(jti, grantID)
 	if ok {
 		return revoked, nil
 	}
@@ -418,6 +418,6 @@ func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bo
 	if err != nil {
 		return false, dbError("check access token revocation", err)
 	}
-	s.revocations.put(jti, grantID, revoked, gen)
+	s.revocations.Put(jti, grantID, revoked, gen)
 	return revoked, nil
 }

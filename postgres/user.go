@@ -60,12 +60,12 @@ func insertRoles(ctx context.Context, tx pgx.Tx, tenantID, userID string, roles 
 
 // GetUser returns the user, ENOTFOUND if the tenant has no such user.
 //
-// It answers from the store's user cache when it can (cache.go): a change
-// made through this Store is seen at once, one made on another node when
-// its notification arrives (watch.go).
+// It answers from the store's user cache when it can: a change made
+// through this Store is seen at once, one made on another node when its
+// notification arrives (watch.go).
 func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.User, error) {
 	s.watchChanges()
-	u, gen, ok := s.users.get(tenantID, id)
+	u, gen, ok := s.users.Get(tenantID, id)
 	if ok {
 		return u, nil
 	}
@@ -73,7 +73,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.Us
 	if err != nil {
 		return nil, err
 	}
-	s.users.put(u, gen)
+	s.users.Put(u, gen)
 	return u, nil
 }
 
@@ -127,7 +127,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string, opt gatehouse.Li
 // copied into u. ECONFLICT on a stale revision or a taken username or
 // email, ENOTFOUND when the user is gone.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
-	defer s.users.forget(u.TenantID, u.ID)
+	defer s.users.Forget(u.TenantID, u.ID)
 	now := s.now()
 	var (
 		rev        int64
@@ -164,7 +164,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 // RecordSignInFailure increments the user's failure counter, atomically,
 // and returns the new count. ENOTFOUND if the tenant has no such user.
 func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string, at time.Time) (int, error) {
-	defer s.users.forget(tenantID, userID)
+	defer s.users.Forget(tenantID, userID)
 	var n int
 	err := s.pool.QueryRow(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = $3
 		WHERE tenant_id = $1 AND id = $2 RETURNING failed_sign_ins`, tenantID, userID, ts(at)).Scan(&n)
@@ -180,7 +180,7 @@ func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string
 // ResetSignInFailures sets the user's failure counter to zero. ENOTFOUND
 // if the tenant has no such user.
 func (s *Store) ResetSignInFailures(ctx context.Context, tenantID, userID string) error {
-	defer s.users.forget(tenantID, userID)
+	defer s.users.Forget(tenantID, userID)
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET failed_sign_ins = 0 WHERE tenant_id = $1 AND id = $2`, tenantID, userID)
 	if err != nil {
 		return dbError("reset sign-in failures", err)

@@ -12,6 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// The Store caches clients by client_id, users by id and the answers of
+// AccessTokenRevoked (internal/cache). A change made through this Store
+// invalidates the cache it concerns before the method returns.
+//
 // The watcher keeps this node's caches (clients, users, revocation
 // answers) in step with the other nodes: it holds one connection of its
 // own that LISTENs on the channels the triggers of migrations 0002 and
@@ -83,9 +87,9 @@ func (s *Store) watchChanges() {
 
 // setWatching turns every cache on or off, clearing it either way.
 func (s *Store) setWatching(on bool) {
-	s.clients.setWatching(on)
-	s.users.setWatching(on)
-	s.revocations.setWatching(on)
+	s.clients.SetOn(on)
+	s.users.SetOn(on)
+	s.revocations.SetOn(on)
 }
 
 // runWatcher listens and applies notifications, reconnecting after a
@@ -128,9 +132,9 @@ func (s *Store) listen(ctx context.Context) error {
 		return err
 	}
 	channels := map[string]func(payload string){
-		clientChannel + schema:     func(string) { s.clients.clear() },
+		clientChannel + schema:     func(string) { s.clients.Invalidate() },
 		userChannel + schema:       s.userChanged,
-		revocationChannel + schema: func(string) { s.revocations.revoked() },
+		revocationChannel + schema: func(string) { s.revocations.Invalidate() },
 	}
 	for ch := range channels {
 		if err := execExtended(ctx, conn, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
@@ -171,10 +175,10 @@ func (s *Store) listen(ctx context.Context) error {
 func (s *Store) userChanged(payload string) {
 	tenantID, id, ok := strings.Cut(payload, "/")
 	if !ok || tenantID == "" || id == "" {
-		s.users.clear()
+		s.users.Invalidate()
 		return
 	}
-	s.users.forget(tenantID, id)
+	s.users.Forget(tenantID, id)
 }
 
 // stopWatcher ends the watcher, if it runs, and waits for it.

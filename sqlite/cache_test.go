@@ -104,7 +104,7 @@ func TestCacheOtherProcess(t *testing.T) {
 					t.Fatalf("AccessTokenRevoked before: got %v, %v; want false", revoked, err)
 				}
 			}
-			if _, _, ok := server.users.get(u.TenantID, u.ID); !ok {
+			if _, _, ok := server.users.Get(u.TenantID, u.ID); !ok {
 				t.Fatalf("the user is not cached after two lookups")
 			}
 			tt.change(t, u, c, g, jti)
@@ -123,91 +123,64 @@ func wantRevoked(s *Store) func(t *testing.T, _ *gatehouse.User, g *gatehouse.Gr
 	}
 }
 
-// TestCacheGenerations checks the rule that keeps a lookup racing a
-// change from storing what it read before the change: an answer read
-// before an invalidation is not kept, except a revoked one, which no
-// change can make live again.
-func TestCacheGenerations(t *testing.T) {
+// TestObserveCounters checks how a reading of the counters reaches the
+// caches: a counter that moved invalidates its own cache and no other, and
+// a failed reading empties them all and keeps them off until a good one.
+func TestObserveCounters(t *testing.T) {
 	t.Parallel()
-	u := &gatehouse.User{ID: "u1", TenantID: "t1", Status: gatehouse.StatusActive}
+	type reading struct {
+		c  changes
+		ok bool
+	}
+	first := changes{clients: 1, users: 1, revocations: 1}
+	failed := reading{}
+	tests := []struct {
+		name     string
+		readings []reading // after first
+		// what is still cached afterwards
+		wantClient, wantUser, wantLive, wantRevoked bool
+	}{
+		{name: "nothing moved", readings: []reading{{first, true}},
+			wantClient: true, wantUser: true, wantLive: true, wantRevoked: true},
+		{name: "clients moved", readings: []reading{{changes{2, 1, 1}, true}},
+			wantUser: true, wantLive: true, wantRevoked: true},
+		{name: "users moved", readings: []reading{{changes{1, 2, 1}, true}},
+			wantClient: true, wantLive: true, wantRevoked: true},
+		{name: "revocations moved", readings: []reading{{changes{1, 1, 2}, true}},
+			wantClient: true, wantUser: true, wantRevoked: true},
+		{name: "reading failed", readings: []reading{failed}},
+		{name: "reading failed, then the same reading", readings: []reading{failed, {first, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := new(Store)
+			s.observe(first, true)
+			_, gen, _ := s.clients.Get("c1")
+			s.clients.Put("c1", &gatehouse.Client{ID: "c1"}, gen)
+			_, gen, _ = s.users.Get("t1", "u1")
+			s.users.Put(&gatehouse.User{TenantID: "t1", ID: "u1"}, gen)
+			_, gen, _ = s.revocations.Get("live", "")
+			s.revocations.Put("live", "", false, gen)
+			s.revocations.Put("revoked", "", true, gen)
 
-	t.Run("user changed during a lookup", func(t *testing.T) {
-		var c userCache
-		c.observe(1, true)
-		_, gen, ok := c.get("t1", "u1")
-		if ok {
-			t.Fatalf("an empty cache answered")
-		}
-		c.forget("t1", "u1")
-		c.put(u, gen)
-		if _, _, ok := c.get("t1", "u1"); ok {
-			t.Errorf("a user read before a change was kept")
-		}
-		_, gen, _ = c.get("t1", "u1")
-		c.put(u, gen)
-		if _, _, ok := c.get("t1", "u1"); !ok {
-			t.Errorf("a user read after the change was not kept")
-		}
-	})
-	t.Run("revocation during a lookup", func(t *testing.T) {
-		var c revocationCache
-		c.observe(1, true)
-		_, gen, _ := c.get("j1", "g1")
-		c.revoked()
-		c.put("j1", "g1", false, gen)
-		if _, _, ok := c.get("j1", "g1"); ok {
-			t.Errorf("a live answer read before a revocation was kept")
-		}
-		c.put("j2", "g2", true, gen)
-		if revoked, _, ok := c.get("j2", "g2"); !ok || !revoked {
-			t.Errorf("a revoked answer: got %v (cached %v), want revoked and cached", revoked, ok)
-		}
-	})
-	t.Run("live answers end at the next revocation", func(t *testing.T) {
-		var c revocationCache
-		c.observe(1, true)
-		_, gen, _ := c.get("j1", "g1")
-		c.put("j1", "g1", false, gen)
-		if revoked, _, ok := c.get("j1", "g1"); !ok || revoked {
-			t.Fatalf("a live answer: got %v (cached %v), want live and cached", revoked, ok)
-		}
-		c.revoked()
-		if _, _, ok := c.get("j1", "g1"); ok {
-			t.Errorf("a live answer outlived a revocation")
-		}
-	})
-	t.Run("no reading of the counters", func(t *testing.T) {
-		var users userCache
-		var revs revocationCache
-		users.observe(1, true)
-		revs.observe(1, true)
-		_, gen, _ := users.get("t1", "u1")
-		users.put(u, gen)
-		_, rgen, _ := revs.get("j1", "g1")
-		revs.put("j1", "g1", true, rgen)
-		users.observe(0, false)
-		revs.observe(0, false)
-		if _, _, ok := users.get("t1", "u1"); ok {
-			t.Errorf("the user cache answered without a reading of its counter")
-		}
-		if _, _, ok := revs.get("j1", "g1"); ok {
-			t.Errorf("the revocation cache answered without a reading of its counter")
-		}
-	})
-	t.Run("counter moved", func(t *testing.T) {
-		var c userCache
-		c.observe(1, true)
-		_, gen, _ := c.get("t1", "u1")
-		c.put(u, gen)
-		c.observe(1, true)
-		if _, _, ok := c.get("t1", "u1"); !ok {
-			t.Fatalf("a reading of an unmoved counter cleared the cache")
-		}
-		c.observe(2, true)
-		if _, _, ok := c.get("t1", "u1"); ok {
-			t.Errorf("a moved counter left the cache as it was")
-		}
-	})
+			for _, r := range tt.readings {
+				s.observe(r.c, r.ok)
+			}
+			_, _, client := s.clients.Get("c1")
+			_, _, user := s.users.Get("t1", "u1")
+			_, _, live := s.revocations.Get("live", "")
+			_, _, revoked := s.revocations.Get("revoked", "")
+			if client != tt.wantClient || user != tt.wantUser || live != tt.wantLive || revoked != tt.wantRevoked {
+				t.Errorf("cached: got client %v, user %v, live answer %v, revoked answer %v; want %v, %v, %v, %v",
+					client, user, live, revoked, tt.wantClient, tt.wantUser, tt.wantLive, tt.wantRevoked)
+			}
+			last := tt.readings[len(tt.readings)-1]
+			if got := s.watch.reading.Load(); got != last.ok {
+				t.Errorf("reading: got %v, want %v", got, last.ok)
+			}
+		})
+	}
 }
 
 // TestCacheOffBeforeMigration checks that the caches of a store whose
@@ -225,7 +198,7 @@ func TestCacheOffBeforeMigration(t *testing.T) {
 	if _, err := s.AccessTokenRevoked(ctx, "j", ""); err == nil {
 		t.Fatalf("AccessTokenRevoked on an empty schema: got nil error, want one")
 	}
-	if _, _, ok := s.revocations.get("j", ""); ok {
+	if _, _, ok := s.revocations.Get("j", ""); ok {
 		t.Errorf("the revocation cache answers without a reading of its counter")
 	}
 }

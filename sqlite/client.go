@@ -153,12 +153,12 @@ func (s *Store) GetClient(ctx context.Context, tenantID, id string) (*gatehouse.
 // GetClientByClientID returns the client owning the OAuth client_id, with
 // all its credentials, whatever its tenant; ENOTFOUND when none does.
 //
-// It answers from the store's client cache when it can (clientcache.go):
-// a change made through this Store is seen at once, one made by another
-// process on the same file within clientWatchInterval.
+// It answers from the store's client cache when it can (watch.go): a
+// change made through this Store is seen at once, one made by another
+// process on the same file within watchInterval.
 func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gatehouse.Client, error) {
 	s.watchChanges(ctx)
-	c, gen, ok := s.clients.get(clientID)
+	c, gen, ok := s.clients.Get(clientID)
 	if ok {
 		return c, nil
 	}
@@ -166,7 +166,7 @@ func (s *Store) GetClientByClientID(ctx context.Context, clientID string) (*gate
 	if err != nil {
 		return nil, fail("get client by client_id", err, "", nil)
 	}
-	s.clients.put(clientID, c, gen)
+	s.clients.Put(clientID, c, gen)
 	return c, nil
 }
 
@@ -255,7 +255,7 @@ func (s *Store) ListClients(ctx context.Context, tenantID string, opt gatehouse.
 // its Revision is current. ECONFLICT on a stale revision, ENOTFOUND when
 // the client is gone.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, type = ?, redirect_uris = ?,
@@ -292,9 +292,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 // schema's cascades, in the same statement. ENOTFOUND when the client is
 // not in the tenant.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	// Its grants go with it, and a missing grant reads as revoked.
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return fail("delete client", affected(res, err, "client not found"), "", nil)
 }
@@ -305,7 +305,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 // already expires sooner, in one transaction. ECONFLICT when the client_id
 // is taken, ENOTFOUND when the client is not in that tenant.
 func (s *Store) AddClientCredential(ctx context.Context, cred *gatehouse.ClientCredential, expireOthersBy time.Time) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	s.fillCredential(cred, s.now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := insertCredential(ctx, tx, cred); err != nil {
@@ -325,7 +325,7 @@ func (s *Store) AddClientCredential(ctx context.Context, cred *gatehouse.ClientC
 // SetClientCredentialExpiry changes when a credential stops working (zero:
 // never). ENOTFOUND when the credential is not in the tenant.
 func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	res, err := s.w.ExecContext(ctx, `UPDATE client_credentials SET expires_at = ? WHERE tenant_id = ? AND id = ?`,
 		micros(expiresAt), tenantID, credentialID)
 	return fail("set client credential expiry", affected(res, err, "credential not found"), "", nil)
@@ -334,7 +334,7 @@ func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credent
 // DeleteClientCredential removes a credential. ENOTFOUND when it is not in
 // the tenant.
 func (s *Store) DeleteClientCredential(ctx context.Context, tenantID, credentialID string) error {
-	defer s.clients.clear()
+	defer s.clients.Invalidate()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM client_credentials WHERE tenant_id = ? AND id = ?`,
 		tenantID, credentialID)
 	return fail("delete client credential", affected(res, err, "credential not found"), "", nil)
@@ -348,7 +348,7 @@ func (s *Store) TouchClientCredential(ctx context.Context, clientID string, at t
 	if err == nil {
 		// A last-used time is a statistic, not a reason to forget every
 		// cached client: the cached copy is brought up to date instead.
-		s.clients.touch(clientID, time.UnixMicro(at.UnixMicro()).UTC())
+		s.clients.Touch(clientID, time.UnixMicro(at.UnixMicro()).UTC())
 	}
 	return fail("touch client credential", affected(res, err, "credential not found"), "", nil)
 }

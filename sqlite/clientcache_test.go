@@ -36,7 +36,7 @@ func mustCachedClient(t *testing.T, s *Store, clientID string) *gatehouse.Client
 	if _, err := s.GetClientByClientID(ctx, clientID); err != nil {
 		t.Fatalf("GetClientByClientID: %v", err)
 	}
-	if _, _, ok := s.clients.get(clientID); !ok {
+	if _, _, ok := s.clients.Get(clientID); !ok {
 		t.Fatalf("client %s is not cached after a lookup", clientID)
 	}
 	c, err := s.GetClientByClientID(ctx, clientID)
@@ -208,7 +208,7 @@ func TestClientCacheTouch(t *testing.T) {
 	if err := s.TouchClientCredential(t.Context(), clientID, at); err != nil {
 		t.Fatalf("TouchClientCredential: %v", err)
 	}
-	c, _, ok := s.clients.get(clientID)
+	c, _, ok := s.clients.Get(clientID)
 	if !ok {
 		t.Fatalf("a touch dropped the cached client")
 	}

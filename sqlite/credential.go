@@ -274,7 +274,7 @@ func (s *Store) ListJWTCredentials(ctx context.Context, tenantID, userID string)
 // with their refresh tokens, in one transaction. ENOTFOUND when the
 // credential is not in the tenant.
 func (s *Store) RevokeJWTCredential(ctx context.Context, tenantID, id string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jwt_credentials SET revoked_at = COALESCE(revoked_at, ?)
 			WHERE tenant_id = ? AND id = ?`, micros(at), tenantID, id)

@@ -8,7 +8,8 @@
 // rows and domain types, including the mapping of constraint failures to
 // gatehouse error codes.
 //
-// It imports the domain package, internal/secret and the driver; it must
-// not import net/http or any handler package. Its behaviour is held to the
-// store contract by the storetest conformance suite.
+// It imports the domain package, internal/secret, internal/cache and the
+// driver; it must not import net/http or any handler package. Its
+// behaviour is held to the store contract by the storetest conformance
+// suite.
 package sqlite

@@ -246,7 +246,7 @@ func (s *Store) ListConsents(ctx context.Context, tenantID, userID string) ([]*g
 // not an error when there was nothing to revoke: "revoke this app" also
 // serves clients that skip consent and so have grants only.
 func (s *Store) RevokeConsent(ctx context.Context, tenantID, userID, client string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM consents WHERE tenant_id = ? AND user_id = ? AND client = ?`,
 			tenantID, userID, client); err != nil {

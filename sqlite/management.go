@@ -41,7 +41,7 @@ func (s *Store) IsPlatformAdmin(ctx context.Context, tenantID string) (bool, err
 // RevokeUserGrants revokes every unrevoked grant of the user, with their
 // refresh tokens, and returns how many grants it revoked.
 func (s *Store) RevokeUserGrants(ctx context.Context, tenantID, userID string, at time.Time) (int, error) {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	gatehouse "github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/internal/cache"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -42,18 +43,18 @@ const busyTimeout = 10 * time.Second
 // reading. Reads use a separate pool of query-only connections; WAL lets
 // them run beside the writer.
 type Store struct {
-	w, r   *sql.DB
+	w, r *sql.DB
 	// ck is the connection of the checkpointer (checkpoint.go).
 	ck     *sql.DB
 	clock  gatehouse.Clock
 	wstmts stmtCache
 	rstmts stmtCache
-	// clients caches GetClientByClientID (clientcache.go); users and
-	// revocations cache GetUser and AccessTokenRevoked (cache.go). The
-	// watcher keeps all three in step with other processes (watch.go).
-	clients     clientCache
-	users       userCache
-	revocations revocationCache
+	// clients, users and revocations cache GetClientByClientID, GetUser
+	// and AccessTokenRevoked. The watcher keeps all three in step with
+	// other processes (watch.go).
+	clients     cache.Clients
+	users       cache.Users
+	revocations cache.Revocations
 	watch       watcher
 	// writes combines concurrent write transactions into one (writer.go).
 	writes *combiner

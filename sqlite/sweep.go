@@ -67,7 +67,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (ga
 			// A missing grant reads as revoked. The grants swept ended long
 			// before any token of theirs could still be checked, but the
 			// cache is told all the same.
-			s.revocations.revoked()
+			s.revocations.Invalidate()
 		}
 	}
 	return r, nil

@@ -199,7 +199,7 @@ func revokeGrants(ctx context.Context, tx *sql.Tx, at time.Time, where string, a
 // transaction; a revoked grant keeps its first revocation time. ENOTFOUND
 // when the grant is not in the tenant.
 func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Time) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&one)
@@ -218,7 +218,7 @@ func (s *Store) RevokeGrant(ctx context.Context, tenantID, id string, at time.Ti
 // credential, with their refresh tokens, and returns how many grants it
 // revoked.
 func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credentialID string, at time.Time) (int, error) {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -388,7 +388,7 @@ const qAccessTokenRevoked = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE j
 // expiry. Revoking it again is not an error (RFC 7009 §2.2) and keeps the
 // later expiry. ENOTFOUND when the tenant does not exist.
 func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken) error {
-	defer s.revocations.revoked()
+	defer s.revocations.Invalidate()
 	_, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
 		r.JTI, r.TenantID, micros(r.ExpiresAt))
@@ -399,12 +399,12 @@ func (s *Store) RevokeAccessToken(ctx context.Context, r *gatehouse.RevokedToken
 // be "", for a token of no grant) is revoked or no longer exists. It fails
 // closed: an unknown grant id is revoked.
 //
-// It answers from the store's revocation cache when it can (cache.go): a
+// It answers from the store's revocation cache when it can (watch.go): a
 // revocation made through this Store is seen at once, one made by another
 // process on the same file within watchInterval.
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bool, error) {
 	s.watchChanges(ctx)
-	revoked, gen, ok := s.revocations.get(jti, grantID)
+	revoked, gen, ok := s.revocations.Get(jti, grantID)
 	if ok {
 		return revoked, nil
 	}
@@ -415,6 +415,6 @@ func (s *Store) AccessTokenRevoked(ctx context.Context, jti, grantID string) (bo
 	if err := st.QueryRowContext(ctx, jti, grantID, grantID).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("access token revoked: %w", err)
 	}
-	s.revocations.put(jti, grantID, revoked, gen)
+	s.revocations.Put(jti, grantID, revoked, gen)
 	return revoked, nil
 }

@@ -80,12 +80,12 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 }
 
 // GetUser returns the user with id in the tenant, ENOTFOUND when there is
-// none. It answers from the store's user cache when it can (cache.go): a
+// none. It answers from the store's user cache when it can (watch.go): a
 // change made through this Store is seen at once, one made by another
 // process on the same file within watchInterval.
 func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.User, error) {
 	s.watchChanges(ctx)
-	u, gen, ok := s.users.get(tenantID, id)
+	u, gen, ok := s.users.Get(tenantID, id)
 	if ok {
 		return u, nil
 	}
@@ -97,7 +97,7 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (*gatehouse.Us
 	if err != nil {
 		return nil, fail("get user", noRows(err, "user not found"), "", nil)
 	}
-	s.users.put(u, gen)
+	s.users.Put(u, gen)
 	return u, nil
 }
 
@@ -152,7 +152,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string, opt gatehouse.Li
 // current. ECONFLICT on a stale revision or a taken username or email,
 // ENOTFOUND when the user is gone.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
-	defer s.users.forget(u.TenantID, u.ID)
+	defer s.users.Forget(u.TenantID, u.ID)
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET username = ?, email = ?, email_verified = ?, name = ?,
@@ -187,7 +187,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 // the new count, without changing the revision. ENOTFOUND when the user
 // is not in the tenant.
 func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string, at time.Time) (int, error) {
-	defer s.users.forget(tenantID, userID)
+	defer s.users.Forget(tenantID, userID)
 	var n int
 	err := s.w.QueryRowContext(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = ?
 		WHERE tenant_id = ? AND id = ? RETURNING failed_sign_ins`, micros(at), tenantID, userID).Scan(&n)
@@ -200,7 +200,7 @@ func (s *Store) RecordSignInFailure(ctx context.Context, tenantID, userID string
 // ResetSignInFailures sets the user's failure counter to zero, without
 // changing the revision. ENOTFOUND when the user is not in the tenant.
 func (s *Store) ResetSignInFailures(ctx context.Context, tenantID, userID string) error {
-	defer s.users.forget(tenantID, userID)
+	defer s.users.Forget(tenantID, userID)
 	res, err := s.exec(ctx, `UPDATE users SET failed_sign_ins = 0 WHERE tenant_id = ? AND id = ?`,
 		tenantID, userID)
 	return fail("reset sign-in failures", affected(res, err, "user not found"), "", nil)

@@ -7,6 +7,16 @@ import (
 	"time"
 )
 
+// The Store caches clients by client_id, users by id and the answers of
+// AccessTokenRevoked (internal/cache). A change made through this Store
+// invalidates the cache it concerns before the method returns. A change
+// made by another process on the same file (a CLI command next to the
+// running server) moves a counter through triggers: client_changes
+// (migration 0002) for clients and credentials, cache_changes (migration
+// 0011) for users and revocations. The watcher reads the counters every
+// watchInterval and invalidates each cache whose counter moved; while it
+// has no reading, the caches serve nothing.
+
 // watchInterval is how often the counters of changes (client_changes,
 // cache_changes) are read, and so how long a change made by another
 // process on the same file may take to reach this Store's caches.
@@ -28,11 +38,20 @@ type watcher struct {
 	// running is set once the goroutine started, so that the lookups
 	// that call watchChanges need no lock.
 	running atomic.Bool
+	// reading reports whether the last reading of the counters
+	// succeeded, which is when the caches serve; lookups read it without
+	// a lock.
+	reading atomic.Bool
 	mu      sync.Mutex
 	started bool // the watcher goroutine runs
 	closed  bool // the store closed: no watcher starts again
 	stop    chan struct{}
 	done    chan struct{}
+	// readMu orders the readings handed to the caches, so that each is
+	// compared with the one before; last is the latest, which counts only
+	// while reading is set.
+	readMu sync.Mutex
+	last   changes
 }
 
 // readChanges reads the counters.
@@ -46,14 +65,38 @@ func (s *Store) readChanges(ctx context.Context) (changes, error) {
 	return c, err
 }
 
-// pollChanges reads the counters once and hands the reading to every
-// cache; a failed reading turns the caches off until the next one.
+// pollChanges reads the counters once and hands the reading to the
+// caches.
 func (s *Store) pollChanges(ctx context.Context) {
 	c, err := s.readChanges(ctx)
-	ok := err == nil
-	s.clients.observe(c.clients, ok)
-	s.users.observe(c.users, ok)
-	s.revocations.observe(c.revocations, ok)
+	s.observe(c, err == nil)
+}
+
+// observe hands a reading of the counters (ok false: the reading failed)
+// to the caches. A cache whose counter moved is invalidated; a failed
+// reading turns every cache off, and the first good one after it turns
+// them on, empty, since the changes in between were not counted.
+func (s *Store) observe(c changes, ok bool) {
+	w := &s.watch
+	w.readMu.Lock()
+	defer w.readMu.Unlock()
+	if !ok || !w.reading.Load() {
+		s.clients.SetOn(ok)
+		s.users.SetOn(ok)
+		s.revocations.SetOn(ok)
+	} else {
+		if c.clients != w.last.clients {
+			s.clients.Invalidate()
+		}
+		if c.users != w.last.users {
+			s.users.Invalidate()
+		}
+		if c.revocations != w.last.revocations {
+			s.revocations.Invalidate()
+		}
+	}
+	w.last = c
+	w.reading.Store(ok)
 }
 
 // watchChanges makes sure the caches have a reading of the counters and
@@ -63,7 +106,7 @@ func (s *Store) pollChanges(ctx context.Context) {
 func (s *Store) watchChanges(ctx context.Context) {
 	w := &s.watch
 	if w.running.Load() {
-		if !s.clients.isWatching() {
+		if !w.reading.Load() {
 			// The watcher's last reading failed (the schema was not
 			// migrated yet, say): try again now rather than wait.
 			s.pollChanges(ctx)
@@ -77,7 +120,7 @@ func (s *Store) watchChanges(ctx context.Context) {
 	}
 	if w.started {
 		w.mu.Unlock()
-		if !s.clients.isWatching() {
+		if !w.reading.Load() {
 			// The watcher's last reading failed (the schema was not
 			// migrated yet, say): try again now rather than wait.
 			s.pollChanges(ctx)
@@ -123,9 +166,7 @@ func (s *Store) stopWatcher() {
 	started, closed := w.started, w.closed
 	w.closed = true
 	w.mu.Unlock()
-	s.clients.observe(0, false)
-	s.users.observe(0, false)
-	s.revocations.observe(0, false)
+	s.observe(changes{}, false)
 	if !started || closed {
 		return
 	}
