@@ -85,9 +85,10 @@ type ClientStore interface {
 	// credential of the client expire at expireOthersBy unless it already
 	// expires sooner (secret rotation with a grace period).
 	AddClientCredential(ctx context.Context, cred *ClientCredential, expireOthersBy time.Time) error
-	// SetClientCredentialExpiry changes when a credential stops working
-	// (zero: never).
-	SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error
+	// UpdateClientCredential sets a credential's name and when it stops
+	// working (zero: never), both in one statement. ENOTFOUND when the
+	// credential is not in the tenant.
+	UpdateClientCredential(ctx context.Context, tenantID, credentialID, name string, expiresAt time.Time) error
 	DeleteClientCredential(ctx context.Context, tenantID, credentialID string) error
 	// TouchClientCredential records a use. Callers throttle it.
 	TouchClientCredential(ctx context.Context, clientID string, at time.Time) error

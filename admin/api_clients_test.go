@@ -788,14 +788,6 @@ func TestClientCredentialChange(t *testing.T) {
 	t.Run("rename", func(t *testing.T) {
 		body := map[string]any{"name": "staging (eu)"}
 		r := call(t, s, "PATCH", path, k.rw, body, http.Header{"If-Match": {etag}})
-		if _, ok := s.Store.(interface {
-			SetClientCredentialName(ctx context.Context, tenantID, credentialID, name string) error
-		}); !ok {
-			if r.status != http.StatusNotImplemented || errorCode(r.doc) != "not_supported" || credentialDoc(stagingID)["name"] != "staging" {
-				t.Errorf("a store that cannot rename: %d %s, want 501 and the name as it was", r.status, r.raw)
-			}
-			t.Skip("the store cannot rename credentials")
-		}
 		if r.status != http.StatusOK || r.header.Get("ETag") != etag {
 			t.Fatalf("got %d ETag %s (%s), want 200 and %s", r.status, r.header.Get("ETag"), r.raw, etag)
 		}

@@ -297,16 +297,6 @@ type CredentialChange struct {
 	Expiry *time.Time
 }
 
-// credentialNamer is the store method that renames a credential. It is
-// looked for rather than required of every store because a store without
-// it can still serve every other credential change; such a store answers
-// a rename with ENOTSUPPORTED.
-type credentialNamer interface {
-	// SetClientCredentialName changes the credential's name. ENOTFOUND
-	// when it is not in the tenant.
-	SetClientCredentialName(ctx context.Context, tenantID, credentialID, name string) error
-}
-
 // msgExpiredStays refuses to move the expiry of a credential that has
 // expired: its secret may have been retired because it leaked, so only a
 // new credential lets the app in again.
@@ -316,9 +306,9 @@ const msgExpiredStays = "the credential has expired and cannot be brought back; 
 // changes when it stops working. An expired credential stays expired:
 // asking for it to expire again changes nothing, and a later expiry, or
 // none, is refused. match, when not nil, must name the client's current
-// revision, which a credential change leaves as it is. Errors: ENOTFOUND,
-// errPrecondition, EINVALID naming each field, ENOTSUPPORTED for a new
-// name when the store cannot rename credentials.
+// revision, which a credential change leaves as it is. Both changes are
+// written in one statement. Errors: ENOTFOUND, errPrecondition, EINVALID
+// naming each field.
 func (s *Service) UpdateClientCredential(ctx context.Context, a Actor, tenantID, ref, credRef string, ch CredentialChange, match IfMatch) (*gatehouse.Client, error) {
 	if ch.Name != nil {
 		var p gatehouse.Problems
@@ -357,23 +347,19 @@ func (s *Service) UpdateClientCredential(ctx context.Context, a Actor, tenantID,
 		}
 	}
 	renamed, moved := name != cr.Name, !expiry.Equal(cr.ExpiresAt)
+	if !renamed && !moved {
+		return c, nil // nothing to write, nothing to audit
+	}
+	if err := s.store.UpdateClientCredential(ctx, tenantID, cr.ID, name, expiry); err != nil {
+		return nil, err
+	}
 	if renamed {
-		namer, ok := s.store.(credentialNamer)
-		if !ok {
-			return nil, gatehouse.Errorf(gatehouse.ENOTSUPPORTED, "this server's store cannot rename client credentials")
-		}
-		if err := namer.SetClientCredentialName(ctx, tenantID, cr.ID, name); err != nil {
-			return nil, err
-		}
 		if err := s.record(ctx, a, tenantID, "client.credential.rename", "client:"+c.ID,
 			map[string]string{"client_id": cr.ClientID, "name": name}); err != nil {
 			return nil, err
 		}
 	}
 	if moved {
-		if err := s.store.SetClientCredentialExpiry(ctx, tenantID, cr.ID, expiry); err != nil {
-			return nil, err
-		}
 		action, details := "client.credential.expire", map[string]string{"client_id": cr.ClientID}
 		if expiry.IsZero() {
 			action = "client.credential.expiry.clear"
@@ -383,9 +369,6 @@ func (s *Service) UpdateClientCredential(ctx context.Context, a Actor, tenantID,
 		if err := s.record(ctx, a, tenantID, action, "client:"+c.ID, details); err != nil {
 			return nil, err
 		}
-	}
-	if !renamed && !moved {
-		return c, nil // nothing to write, nothing to audit
 	}
 	return s.store.GetClient(ctx, tenantID, c.ID)
 }

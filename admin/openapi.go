@@ -129,9 +129,8 @@ func operations() []operation {
 			summary: "Rename a credential or change its expiry",
 			description: "A merge patch: name renames the credential; expires_at sets when it stops working, and null clears a scheduled expiry. " +
 				"An expired credential cannot be brought back (422 naming expires_at): add a new credential instead. " +
-				"If-Match, when sent, must name the client's ETag, which a credential change leaves as it is. " +
-				"A server whose store cannot rename credentials answers a new name with 501.",
-			scope: cw, body: CredentialChangeInput{}, ifMatch: 1, status: 200, result: ClientDoc{}, etag: true, errors: []int{400, 404, 412, 422, 501}},
+				"If-Match, when sent, must name the client's ETag, which a credential change leaves as it is. ",
+			scope: cw, body: CredentialChangeInput{}, ifMatch: 1, status: 200, result: ClientDoc{}, etag: true, errors: []int{400, 404, 412, 422}},
 		{method: "DELETE", path: "/api/v1/clients/{id}/credentials/{credential}", id: "deleteClientCredential", tag: clients,
 			summary: "Delete a credential", description: "Deletes one credential at once. The last one cannot be deleted (409): delete the client instead.",
 			scope: cw, status: 200, result: ClientDoc{}, etag: true, errors: []int{404, 409}},

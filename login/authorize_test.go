@@ -27,7 +27,7 @@ func TestAuthorizeErrors(t *testing.T) {
 	globex := newFixture(t, s, "globex", nil)
 	s.MustTenant(t, "initech")
 	expired := s.MustClient(t, fx.tenant.ID, nil)
-	if err := s.Store.SetClientCredentialExpiry(t.Context(), fx.tenant.ID, expired.Credentials[0].ID, s.Clock.Now()); err != nil {
+	if err := s.Store.UpdateClientCredential(t.Context(), fx.tenant.ID, expired.Credentials[0].ID, expired.Credentials[0].Name, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// A session, so that the errors below are not about signing in.

@@ -299,13 +299,14 @@ func (s *Store) AddClientCredential(ctx context.Context, k *gatehouse.ClientCred
 	})
 }
 
-// SetClientCredentialExpiry changes when the credential stops working (the
-// zero time: never). ENOTFOUND if the tenant has no such credential.
-func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
+// UpdateClientCredential sets the credential's name and when it stops
+// working (the zero time: never). ENOTFOUND if the tenant has no such
+// credential.
+func (s *Store) UpdateClientCredential(ctx context.Context, tenantID, credentialID, name string, expiresAt time.Time) error {
 	defer s.clients.Invalidate()
-	return s.execOne(ctx, "set client credential expiry", "client credential",
-		`UPDATE client_credentials SET expires_at = $3 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, credentialID, ts(expiresAt))
+	return s.execOne(ctx, "update client credential", "client credential",
+		`UPDATE client_credentials SET name = $3, expires_at = $4 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, credentialID, name, ts(expiresAt))
 }
 
 // DeleteClientCredential removes the credential. ENOTFOUND if the tenant

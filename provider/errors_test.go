@@ -123,8 +123,8 @@ func TestTokenEndpointErrors(t *testing.T) {
 			name: "expired credential",
 			run: func(t *testing.T) result {
 				c := e.s.MustClient(t, e.tenant.ID, nil)
-				if err := e.s.Store.SetClientCredentialExpiry(context.Background(), e.tenant.ID,
-					c.Credentials[0].ID, e.s.Clock.Now()); err != nil {
+				if err := e.s.Store.UpdateClientCredential(context.Background(), e.tenant.ID,
+					c.Credentials[0].ID, c.Credentials[0].Name, e.s.Clock.Now()); err != nil {
 					t.Fatal(err)
 				}
 				return post(t, tokenURL, codeForm(e.mustCode(t, c, codeOpts{}), redirect, ""), authOf(c))

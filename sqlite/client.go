@@ -322,13 +322,14 @@ func (s *Store) AddClientCredential(ctx context.Context, cred *gatehouse.ClientC
 	return fail("add client credential", err, "client not found", clientConflicts)
 }
 
-// SetClientCredentialExpiry changes when a credential stops working (zero:
-// never). ENOTFOUND when the credential is not in the tenant.
-func (s *Store) SetClientCredentialExpiry(ctx context.Context, tenantID, credentialID string, expiresAt time.Time) error {
+// UpdateClientCredential sets a credential's name and when it stops
+// working (zero: never). ENOTFOUND when the credential is not in the
+// tenant.
+func (s *Store) UpdateClientCredential(ctx context.Context, tenantID, credentialID, name string, expiresAt time.Time) error {
 	defer s.clients.Invalidate()
-	res, err := s.w.ExecContext(ctx, `UPDATE client_credentials SET expires_at = ? WHERE tenant_id = ? AND id = ?`,
-		micros(expiresAt), tenantID, credentialID)
-	return fail("set client credential expiry", affected(res, err, "credential not found"), "", nil)
+	res, err := s.w.ExecContext(ctx, `UPDATE client_credentials SET name = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
+		name, micros(expiresAt), tenantID, credentialID)
+	return fail("update client credential", affected(res, err, "credential not found"), "", nil)
 }
 
 // DeleteClientCredential removes a credential. ENOTFOUND when it is not in

@@ -100,7 +100,7 @@ func TestClientCacheInvalidation(t *testing.T) {
 		{
 			name: "expiry set",
 			change: func(ctx context.Context, s *Store, c *gatehouse.Client) error {
-				return s.SetClientCredentialExpiry(ctx, c.TenantID, c.Credentials[0].ID, time.Now().Add(-time.Minute))
+				return s.UpdateClientCredential(ctx, c.TenantID, c.Credentials[0].ID, c.Credentials[0].Name, time.Now().Add(-time.Minute))
 			},
 			check: func(t *testing.T, c *gatehouse.Client, err error) {
 				if err != nil {

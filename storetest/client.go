@@ -152,15 +152,15 @@ func testClientCredentials(t *testing.T, s gatehouse.Store) {
 	same(t, "credentials after AddClientCredential", append(c.Credentials, k), got.Credentials)
 
 	expiry := t0().Add(time.Hour)
-	must(t, "SetClientCredentialExpiry", s.SetClientCredentialExpiry(ctx, tn.ID, k.ID, expiry))
+	must(t, "UpdateClientCredential", s.UpdateClientCredential(ctx, tn.ID, k.ID, "second (eu)", expiry))
 	must(t, "TouchClientCredential", s.TouchClientCredential(ctx, k.ClientID, t0()))
 	got, err = s.GetClient(ctx, tn.ID, c.ID)
 	must(t, "GetClient", err)
-	k.ExpiresAt, k.LastUsedAt = expiry, t0()
-	same(t, "credentials after expiry and touch", append(c.Credentials, k), got.Credentials)
+	k.Name, k.ExpiresAt, k.LastUsedAt = "second (eu)", expiry, t0()
+	same(t, "credentials after rename, expiry and touch", append(c.Credentials, k), got.Credentials)
 	same(t, "client after credential changes", c, got, "Credentials")
 
-	must(t, "SetClientCredentialExpiry to never", s.SetClientCredentialExpiry(ctx, tn.ID, k.ID, time.Time{}))
+	must(t, "UpdateClientCredential to never", s.UpdateClientCredential(ctx, tn.ID, k.ID, k.Name, time.Time{}))
 	got, err = s.GetClient(ctx, tn.ID, c.ID)
 	must(t, "GetClient", err)
 	k.ExpiresAt = time.Time{}
@@ -180,7 +180,7 @@ func testClientCredentials(t *testing.T, s gatehouse.Store) {
 	}{
 		{"AddClientCredential to an unknown client", s.AddClientCredential(ctx, &gatehouse.ClientCredential{
 			TenantID: tn.ID, Client: unknown, ClientID: gatehouse.PrefixClientID + rnd(), Name: "x"}, time.Time{})},
-		{"SetClientCredentialExpiry of an unknown credential", s.SetClientCredentialExpiry(ctx, tn.ID, unknown, t0())},
+		{"UpdateClientCredential of an unknown credential", s.UpdateClientCredential(ctx, tn.ID, unknown, "x", t0())},
 		{"DeleteClientCredential of a deleted credential", s.DeleteClientCredential(ctx, tn.ID, k.ID)},
 		{"TouchClientCredential of an unknown client_id", s.TouchClientCredential(ctx, "gth_ci_unknown", t0())},
 	}

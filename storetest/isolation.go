@@ -71,7 +71,7 @@ func testTenantIsolation(t *testing.T, s gatehouse.Store) {
 		{"DeleteClient", s.DeleteClient(ctx, B, c.ID)},
 		{"AddClientCredential", s.AddClientCredential(ctx, &gatehouse.ClientCredential{TenantID: B, Client: c.ID,
 			ClientID: gatehouse.PrefixClientID + rnd(), Name: "x"}, now)},
-		{"SetClientCredentialExpiry", s.SetClientCredentialExpiry(ctx, B, cred.ID, now)},
+		{"UpdateClientCredential", s.UpdateClientCredential(ctx, B, cred.ID, "x", now)},
 		{"DeleteClientCredential", s.DeleteClientCredential(ctx, B, cred.ID)},
 		{"CreateAuthRequest", s.CreateAuthRequest(ctx, func() *gatehouse.AuthRequest {
 			cp := newAuthRequest(c, now)
