@@ -51,7 +51,6 @@ type Options struct {
 // Intervals of the background work.
 const (
 	keyReloadInterval = 30 * time.Second
-	sweepInterval     = time.Minute
 	sweepBatch        = 1000
 )
 
@@ -232,7 +231,7 @@ func (a *App) reloadKeys(ctx context.Context) {
 // sweep deletes expired rows in bounded batches, pausing between batches so
 // it never holds the database for long.
 func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(sweepInterval)
+	t := time.NewTicker(a.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {

@@ -80,6 +80,9 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// SweepInterval is how often expired codes, requests, sessions and
+	// tokens are deleted. GATEHOUSE_SWEEP_INTERVAL.
+	SweepInterval time.Duration
 	// MaxBodyBytes limits the size of a request body.
 	// GATEHOUSE_MAX_BODY_BYTES.
 	MaxBodyBytes int64
@@ -114,6 +117,7 @@ func Default() *Config {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		SweepInterval:     time.Minute,
 		MaxBodyBytes:      1 << 20,
 		AccessTokenAlg:    gatehouse.AlgES256,
 	}
@@ -215,6 +219,7 @@ func (c *Config) Validate() error {
 		{envReadTimeout, c.ReadTimeout},
 		{envWriteTimeout, c.WriteTimeout},
 		{envIdleTimeout, c.IdleTimeout},
+		{envSweepInterval, c.SweepInterval},
 	} {
 		if d.v <= 0 {
 			add(d.env, "must be a positive duration such as 30s, got %v", d.v)

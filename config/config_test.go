@@ -228,6 +228,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.LogFormat = "xml"
 	c.ShutdownTimeout = 0
 	c.IdleTimeout = -time.Second
+	c.SweepInterval = 0
 	c.MaxBodyBytes = 10
 	c.TLSCertFile = "cert.pem"
 	got := problems(c.Validate())
@@ -241,6 +242,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"GATEHOUSE_LOG_FORMAT: ",
 		"GATEHOUSE_SHUTDOWN_TIMEOUT: ",
 		"GATEHOUSE_IDLE_TIMEOUT: ",
+		"GATEHOUSE_SWEEP_INTERVAL: ",
 		"GATEHOUSE_MAX_BODY_BYTES: ",
 		"GATEHOUSE_TLS_CERT_FILE: ",
 	}

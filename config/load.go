@@ -28,6 +28,7 @@ const (
 	envLogFormat         = "GATEHOUSE_LOG_FORMAT"
 	envTrustedProxies    = "GATEHOUSE_TRUSTED_PROXIES"
 	envShutdownTimeout   = "GATEHOUSE_SHUTDOWN_TIMEOUT"
+	envSweepInterval     = "GATEHOUSE_SWEEP_INTERVAL"
 	envReadHeaderTimeout = "GATEHOUSE_READ_HEADER_TIMEOUT"
 	envReadTimeout       = "GATEHOUSE_READ_TIMEOUT"
 	envWriteTimeout      = "GATEHOUSE_WRITE_TIMEOUT"
@@ -118,6 +119,8 @@ var settings = []setting{
 		func(c *Config) *time.Duration { return &c.WriteTimeout }),
 	duration("idle_timeout", envIdleTimeout, "how long an idle keep-alive connection stays open",
 		func(c *Config) *time.Duration { return &c.IdleTimeout }),
+	duration("sweep_interval", envSweepInterval, "how often expired codes, sessions and tokens are deleted",
+		func(c *Config) *time.Duration { return &c.SweepInterval }),
 	{
 		key: "max_body_bytes", env: envMaxBodyBytes, usage: "the largest request body accepted, in bytes",
 		set: func(c *Config, v string) error {
