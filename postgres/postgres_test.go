@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
@@ -355,6 +356,43 @@ func TestPoolSizes(t *testing.T) {
 	}
 	if gotMax, _ := poolSizes(Options{}); gotMax < 4 || gotMax > 32 {
 		t.Errorf("default max: got %d, want between 4 and 32", gotMax)
+	}
+}
+
+func TestPoolSizeFromConnectionString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		dsn              string
+		opt              Options
+		wantMax, wantMin int32
+	}{
+		{name: "URL", dsn: "postgres://u@db/gh?pool_max_conns=24&pool_min_conns=6", wantMax: 24, wantMin: 6},
+		{name: "key=value", dsn: "host=db dbname=gh pool_max_conns=24", wantMax: 24, wantMin: 2},
+		{name: "options win", dsn: "postgres://u@db/gh?pool_max_conns=24", opt: Options{MaxConns: 10}, wantMax: 10, wantMin: 2},
+		{name: "min above max", dsn: "postgres://u@db/gh?pool_max_conns=3&pool_min_conns=5", wantMax: 3, wantMin: 3},
+		{name: "a database named like the parameter", dsn: "postgres://u@db/pool_max_conns", opt: Options{MaxConns: 9}, wantMax: 9, wantMin: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := pgxpool.ParseConfig(tt.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotMax, gotMin := poolSizes(withDSNPool(tt.opt, tt.dsn, cfg))
+			if gotMax != tt.wantMax || gotMin != tt.wantMin {
+				t.Errorf("got max %d min %d, want max %d min %d", gotMax, gotMin, tt.wantMax, tt.wantMin)
+			}
+		})
+	}
+	// Without either parameter the defaults apply, not pgx's.
+	cfg, err := pgxpool.ParseConfig("postgres://u@db/gh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotMax, gotMin := poolSizes(withDSNPool(Options{}, "postgres://u@db/gh", cfg)); gotMax < 4 || gotMin != 2 {
+		t.Errorf("defaults: got max %d min %d, want at least 4 and 2", gotMax, gotMin)
 	}
 }
 

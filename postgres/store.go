@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,11 +22,14 @@ var _ gatehouse.Store = (*Store)(nil)
 
 // Options tune the store. The zero value is ready for production.
 type Options struct {
-	// MaxConns bounds the connections this node holds. Zero picks four per
-	// CPU the process may use, at least 4 and at most 32 (see poolSizes).
+	// MaxConns bounds the connections this node holds. Zero takes
+	// pool_max_conns from the connection string when it has one, else
+	// four per CPU the process may use, at least 4 and at most 32 (see
+	// poolSizes).
 	MaxConns int32
-	// MinConns is how many connections stay open while idle. Zero keeps 2
-	// (or MaxConns, when smaller).
+	// MinConns is how many connections stay open while idle. Zero takes
+	// pool_min_conns from the connection string, else 2 (or MaxConns,
+	// when smaller).
 	MinConns int32
 	// Clock fills CreatedAt and UpdatedAt when a caller leaves them zero
 	// and stamps updates and applied migrations. Nil means time.Now.
@@ -91,6 +96,34 @@ func poolSizes(opt Options) (maxConns, minConns int32) {
 	return maxConns, min(minConns, maxConns)
 }
 
+// withDSNPool returns opt with the pool bounds the connection string sets
+// (pgx's pool_max_conns and pool_min_conns, which cfg holds parsed) where
+// opt leaves them zero. pgx fills cfg with its own defaults when the
+// string sets neither, so the string itself is read to tell the two apart.
+func withDSNPool(opt Options, dsn string, cfg *pgxpool.Config) Options {
+	if opt.MaxConns <= 0 && dsnSets(dsn, "pool_max_conns") {
+		opt.MaxConns = cfg.MaxConns
+	}
+	if opt.MinConns <= 0 && dsnSets(dsn, "pool_min_conns") {
+		opt.MinConns = cfg.MinConns
+	}
+	return opt
+}
+
+// dsnSets reports whether the connection string, a URL or libpq's
+// key=value words, sets the parameter name.
+func dsnSets(dsn, name string) bool {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		return u.Query().Has(name)
+	}
+	for _, f := range strings.Fields(dsn) {
+		if strings.HasPrefix(f, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 // Open connects to the PostgreSQL database named by dsn (a URL or key=value
 // connection string, as libpq reads them) and checks that it answers. It
 // does not change the schema: call Migrate for that. Parameters in dsn
@@ -111,7 +144,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "gatehouse"
 	}
-	cfg.MaxConns, cfg.MinConns = poolSizes(opt)
+	cfg.MaxConns, cfg.MinConns = poolSizes(withDSNPool(opt, dsn, cfg))
 	cfg.MaxConnIdleTime = maxConnIdleTime
 	cfg.MaxConnLifetime = maxConnLifetime
 	cfg.MaxConnLifetimeJitter = maxConnLifetimeJitter
