@@ -259,7 +259,16 @@ func clientIP(r *http.Request) string {
 // came to (any tenant at the platform issuer), and its tenant must be
 // active. fn writes its success response; an error it returns is rendered
 // as the API's JSON error.
-func (api *API) endpoint(scope string, fn func(w http.ResponseWriter, r *http.Request, c *Caller) error) http.Handler {
+// handlerFunc is an endpoint's work, given the authenticated caller.
+type handlerFunc = func(w http.ResponseWriter, r *http.Request, c *Caller) error
+
+// scoped returns a maker of endpoints that need scope, for a resource's
+// routes.
+func (api *API) scoped(scope string) func(handlerFunc) http.Handler {
+	return func(fn handlerFunc) http.Handler { return api.endpoint(scope, fn) }
+}
+
+func (api *API) endpoint(scope string, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := api.caller(r, scope)
 		if err == nil {
@@ -274,7 +283,7 @@ func (api *API) endpoint(scope string, fn func(w http.ResponseWriter, r *http.Re
 
 // platformEndpoint is endpoint for the platform's operations: the key's
 // tenant must also be marked as the platform's own.
-func (api *API) platformEndpoint(scope string, fn func(w http.ResponseWriter, r *http.Request, c *Caller) error) http.Handler {
+func (api *API) platformEndpoint(scope string, fn handlerFunc) http.Handler {
 	return api.endpoint(scope, func(w http.ResponseWriter, r *http.Request, c *Caller) error {
 		ok, err := api.svc.store.IsPlatformAdmin(r.Context(), c.TenantID)
 		if err != nil {

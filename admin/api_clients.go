@@ -18,12 +18,7 @@ import (
 // client_id.
 
 func (api *API) registerClients(r Router) {
-	read := func(fn func(http.ResponseWriter, *http.Request, *Caller) error) http.Handler {
-		return api.endpoint(gatehouse.APIScopeClientsRead, fn)
-	}
-	write := func(fn func(http.ResponseWriter, *http.Request, *Caller) error) http.Handler {
-		return api.endpoint(gatehouse.APIScopeClientsWrite, fn)
-	}
+	read, write := api.scoped(gatehouse.APIScopeClientsRead), api.scoped(gatehouse.APIScopeClientsWrite)
 	r.HandleAPI("GET /api/v1/clients", read(api.listClients))
 	r.HandleAPI("POST /api/v1/clients", write(api.createClient))
 	r.HandleAPI("GET /api/v1/clients/{id}", read(api.getClient))

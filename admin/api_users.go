@@ -16,12 +16,7 @@ import (
 const PasswordSetPath = "/password/set"
 
 func (api *API) registerUsers(r Router) {
-	read := func(fn func(http.ResponseWriter, *http.Request, *Caller) error) http.Handler {
-		return api.endpoint(gatehouse.APIScopeUsersRead, fn)
-	}
-	write := func(fn func(http.ResponseWriter, *http.Request, *Caller) error) http.Handler {
-		return api.endpoint(gatehouse.APIScopeUsersWrite, fn)
-	}
+	read, write := api.scoped(gatehouse.APIScopeUsersRead), api.scoped(gatehouse.APIScopeUsersWrite)
 	r.HandleAPI("GET /api/v1/users", read(api.listUsers))
 	r.HandleAPI("POST /api/v1/users", write(api.createUser))
 	r.HandleAPI("POST /api/v1/users/invite", write(api.inviteUser))

@@ -3,7 +3,6 @@ package gatehousetest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"io"
 	"log/slog"
 	"net"
@@ -66,36 +65,13 @@ type Server struct {
 	Log *SyncBuffer
 }
 
-// Option changes how MustRunServer builds the server.
-type Option func(*options)
-
-type options struct {
-	clock  gatehouse.Clock
-	config func(*config.Config)
-}
-
-// WithRealClock makes the server use the wall clock instead of a settable
-// one (for tests against real relying-party libraries that check times).
-func WithRealClock() Option { return func(o *options) { o.clock = time.Now } }
-
-// WithConfig adjusts the configuration before the server is built.
-func WithConfig(f func(*config.Config)) Option { return func(o *options) { o.config = f } }
-
 // MustRunServer starts a Gatehouse on 127.0.0.1 with SQLite in t.TempDir()
 // and stops it when the test ends. The clock starts at the current time
-// (truncated to the second) and moves only when the test moves it, unless
-// WithRealClock is given.
-func MustRunServer(t testing.TB, opts ...Option) *Server {
+// (truncated to the second) and moves only when the test moves it.
+func MustRunServer(t testing.TB) *Server {
 	t.Helper()
-	var o options
-	for _, f := range opts {
-		f(&o)
-	}
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
-	now := o.clock
-	if now == nil {
-		now = clock.Now
-	}
+	now := clock.Now
 	ctx := context.Background()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,9 +88,6 @@ func MustRunServer(t testing.TB, opts ...Option) *Server {
 	// Longer than the 5 s after which the server drops connections a client
 	// opened but never used, so an idle test client cannot fail shutdown.
 	cfg.ShutdownTimeout = 10 * time.Second
-	if o.config != nil {
-		o.config(cfg)
-	}
 	if err := cfg.Validate(); err != nil {
 		ln.Close()
 		t.Fatalf("config: %v", err)
@@ -278,12 +251,4 @@ func (s *Server) MustAuditEvents(t testing.TB, tenantID, action string) []*gateh
 		t.Fatalf("list audit events: %v", err)
 	}
 	return evs
-}
-
-// MasterKeyBase64 is a helper for tests that start the real binary and need
-// a key in the environment.
-func MasterKeyBase64() string {
-	k := make([]byte, 32)
-	rand.Read(k)
-	return base64.StdEncoding.EncodeToString(k)
 }

@@ -28,9 +28,9 @@ type env struct {
 
 const password = "correct horse battery staple"
 
-func newEnv(t testing.TB, opts ...gatehousetest.Option) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
-	s := gatehousetest.MustRunServer(t, opts...)
+	s := gatehousetest.MustRunServer(t)
 	// Stop with no client connection open (cleanups run last first): a
 	// connection the client dialed but never used stays "new" to the
 	// server, which then waits 5 s before closing it, as long as the
@@ -201,16 +201,6 @@ func mustTokens(t testing.TB, res result) tokenSet {
 		t.Fatal(err)
 	}
 	return ts
-}
-
-// exchange redeems a code at the platform issuer's token endpoint.
-func (e *env) exchange(t testing.TB, c *gatehousetest.Client, code, verifier string) result {
-	t.Helper()
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.RedirectURIs[0]}}
-	if verifier != "" {
-		form.Set("code_verifier", verifier)
-	}
-	return post(t, e.s.URL+"/oauth/token", form, authOf(c))
 }
 
 // refresh presents a refresh token.

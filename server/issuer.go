@@ -154,9 +154,6 @@ func tenantPath(path string) (slug, rest string, ok bool) {
 	return slug, "/" + rest, true
 }
 
-// issuerOf returns the request's issuer, set by resolve.
-func issuerOf(r *http.Request) (gatehouse.Issuer, bool) { return gatehouse.IssuerFrom(r.Context()) }
-
 // normalizeHost lower-cases a host, drops its port and a trailing dot.
 func normalizeHost(hostport string) string {
 	host := hostport

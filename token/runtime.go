@@ -129,9 +129,6 @@ func NewRuntime(o RuntimeOptions) *Runtime {
 	return &Runtime{keys: o.Keys, clock: o.Clock, alg: o.Alg}
 }
 
-// Alg returns the algorithm runtime tokens are signed with.
-func (r *Runtime) Alg() string { return r.alg }
-
 // JWKS returns the runtime key set ({"keys":[...]}): the public parts of
 // the published runtime-purpose keys, never an OAuth key. It is empty
 // before keys are loaded. Callers must not modify the bytes.
