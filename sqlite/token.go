@@ -233,13 +233,25 @@ func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credenti
 const refreshCols = `hash, tenant_id, grant_id, client, user_id, scopes, session_id, auth_time, amr, acr,
 	created_at, expires_at, rotated_at, revoked_at`
 
+
 // qRotateRefresh claims a usable refresh token: unrotated, unrevoked,
-// unexpired, and of a grant that is neither revoked nor past its end.
+// unexpired, and of a grant that is neither revoked nor past its end. It
+// returns the token and its grant's end, which caps the new token's.
 const qRotateRefresh = `UPDATE refresh_tokens SET rotated_at = ?
 	WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?
 	AND EXISTS (SELECT 1 FROM grants g WHERE g.tenant_id = refresh_tokens.tenant_id AND g.id = refresh_tokens.grant_id
 		AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > ?))
-	RETURNING ` + refreshCols
+	RETURNING ` + refreshCols + `, (SELECT g.expires_at FROM grants g
+		WHERE g.tenant_id = refresh_tokens.tenant_id AND g.id = refresh_tokens.grant_id)`
+
+// qGrantEnd reads a grant's end, which never changes once the grant is
+// stored.
+const qGrantEnd = `SELECT expires_at FROM grants WHERE tenant_id = ? AND id = ?`
+
+// qInsertRefreshValues stores a refresh token whose expiry is already
+// capped at its grant's end; the foreign key refuses a grant that is not
+// in the token's tenant.
+const qInsertRefreshValues = `INSERT INTO refresh_tokens (` + refreshCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const qRefreshByHash = `SELECT ` + refreshCols + ` FROM refresh_tokens WHERE hash = ?`
 
@@ -305,34 +317,38 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Re
 }
 
 // RotateRefreshToken claims the token with one UPDATE ... RETURNING inside
-// the write transaction, runs issue and stores the token it returns (its
-// ExpiresAt capped at its grant's end and written back), all in one
+// the write transaction, runs issue and stores the token it returns, its
+// ExpiresAt capped at its grant's end and written back, all in one
 // transaction; on success it returns the old token, now rotated. If
 // issue fails nothing changes and its error is returned. ENOTFOUND when the
 // token is unknown, revoked (itself or its grant) or expired at now; EUSED,
 // with the old token, when it was already rotated.
 //
 // issue runs while the write lock is held: it must be quick and must not
-// use the store.
+// use the store. The whole rotation runs on the writer, which has the
+// pages it needs in its cache: a read connection would first read them
+// again (SQLite empties a reader's page cache whenever another connection
+// has written), which cost more CPU than it took off the writer.
 func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time,
 	issue func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error)) (*gatehouse.RefreshToken, error) {
-	rotate, err := s.wstmts.get(ctx, qRotateRefresh)
-	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	var stmts [4]*sql.Stmt
+	for i, q := range []string{qRotateRefresh, qRefreshByHash, qGrantEnd, qInsertRefreshValues} {
+		st, err := s.wstmts.get(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("rotate refresh token: %w", err)
+		}
+		stmts[i] = st
 	}
-	lookup, err := s.wstmts.get(ctx, qRefreshByHash)
-	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
-	}
-	insert, err := s.wstmts.get(ctx, qInsertRefresh)
-	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
-	}
+	rotate, lookup, grantEndOf, insert := stmts[0], stmts[1], stmts[2], stmts[3]
 	rotatedAt := now.UTC().Truncate(time.Microsecond)
 	var old *gatehouse.RefreshToken
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		t, err := scanRefreshToken(tx.StmtContext(ctx, rotate).QueryRowContext(ctx,
-			micros(rotatedAt), hash, now.UnixMicro(), now.UnixMicro()))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var t gatehouse.RefreshToken
+		var grantEnd time.Time
+		err := tx.StmtContext(ctx, rotate).QueryRowContext(ctx, micros(rotatedAt), hash, now.UnixMicro(), now.UnixMicro()).
+			Scan(bytesCol{&t.Hash}, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, jsonCol{&t.Scopes},
+				&t.SessionID, timeCol{&t.AuthTime}, jsonCol{&t.AMR}, &t.ACR, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
+				timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, timeCol{&grantEnd})
 		if errors.Is(err, sql.ErrNoRows) {
 			t, err := scanRefreshToken(tx.StmtContext(ctx, lookup).QueryRowContext(ctx, hash))
 			switch {
@@ -349,17 +365,33 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 		if err != nil {
 			return err
 		}
-		next, err := issue(t)
+		next, err := issue(&t)
 		if err != nil {
 			return err
 		}
 		if next == nil {
 			return errors.New("issue returned no refresh token")
 		}
-		if err := s.insertRefreshToken(ctx, tx.StmtContext(ctx, insert), next); err != nil {
+		if next.TenantID != t.TenantID || next.GrantID != t.GrantID {
+			grantEnd = time.Time{}
+			err := tx.StmtContext(ctx, grantEndOf).QueryRowContext(ctx, next.TenantID, next.GrantID).Scan(timeCol{&grantEnd})
+			if err != nil {
+				return noRows(err, "grant not found")
+			}
+		}
+		if !grantEnd.IsZero() && grantEnd.Before(next.ExpiresAt) {
+			next.ExpiresAt = grantEnd
+		}
+		if next.CreatedAt.IsZero() {
+			next.CreatedAt = s.now()
+		}
+		exp := micros(next.ExpiresAt)
+		if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, next.Hash, next.TenantID, next.GrantID, next.Client,
+			next.UserID, jsonArg{next.Scopes}, next.SessionID, micros(next.AuthTime), jsonArg{next.AMR}, next.ACR,
+			micros(next.CreatedAt), exp, micros(next.RotatedAt), micros(next.RevokedAt)); err != nil {
 			return err
 		}
-		old = t
+		old = &t
 		return nil
 	})
 	if err != nil {
