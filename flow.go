@@ -154,6 +154,25 @@ type RefreshToken struct {
 	RevokedAt time.Time // zero unless revoked
 }
 
+// CheckRotation is the rule for rotating t at now, given its grant's end
+// and the time the grant was revoked (zero: no end, not revoked). It
+// returns nil when t may be rotated; EUSED when t was rotated already and
+// not revoked since, so that the caller can revoke its family; ENOTFOUND
+// when t or its grant was revoked or has ended. Stores apply it to the
+// row they read before claiming the token, and again when a claim loses
+// a race.
+func (t *RefreshToken) CheckRotation(now, grantEnd, grantRevoked time.Time) error {
+	switch {
+	case !t.RevokedAt.IsZero():
+		return Errorf(ENOTFOUND, "refresh token not found")
+	case !t.RotatedAt.IsZero():
+		return Errorf(EUSED, "the refresh token was already used")
+	case !now.Before(t.ExpiresAt), !grantRevoked.IsZero(), !grantEnd.IsZero() && !now.Before(grantEnd):
+		return Errorf(ENOTFOUND, "refresh token not found")
+	}
+	return nil
+}
+
 // RevokedToken marks a JWT (an access token, by its jti) as revoked until
 // it would have expired anyway.
 type RevokedToken struct {

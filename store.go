@@ -170,7 +170,9 @@ type TokenStore interface {
 	// If issue fails, nothing changes and its error is returned. Exactly one
 	// of many concurrent calls with the same hash succeeds. Unknown, revoked
 	// or expired at now is ENOTFOUND; already rotated is EUSED with the old
-	// token returned, so the caller can revoke the family.
+	// token returned, so the caller can revoke the family. issue may run
+	// in a call that then loses the race, so it must depend on nothing but
+	// the old token; only the winner's token is stored.
 	RotateRefreshToken(ctx context.Context, hash []byte, now time.Time,
 		issue func(old *RefreshToken) (*RefreshToken, error)) (*RefreshToken, error)
 	// RevokeRefreshToken marks one refresh token revoked (RFC 7009).

@@ -312,69 +312,111 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*gatehouse.Re
 	return t, nil
 }
 
-// RotateRefreshToken spends the token with this hash and, in the same
-// transaction, stores the token that issue returns for it, its ExpiresAt
-// capped at its grant's end and written back. issue runs at
-// most once, while the old token's row is locked: of many concurrent calls
-// with one hash, on one node or several, exactly one gets past the UPDATE;
-// the others wait for it and then find the token rotated.
+// RotateRefreshToken spends the token with this hash and stores the token
+// that issue returns for it, its ExpiresAt capped at its grant's end and
+// written back, in two round trips: a read of the token with its grant,
+// judged by RefreshToken.CheckRotation (a token that cannot be rotated
+// costs no write and takes no lock), and, once issue has run, one
+// statement that claims the old token and inserts the new one, which
+// PostgreSQL runs as one transaction. Of many concurrent calls with one
+// hash, on one node or several, exactly one claim succeeds: the others
+// wait for its row lock, find the token rotated, and get EUSED with the
+// old token so that the caller can revoke its family. On success it
+// returns the old token as read, unrotated.
 //
-// The token must be unrotated, unrevoked and unexpired at now, and its
-// grant unrevoked and not past its end; otherwise the result is ENOTFOUND,
-// except for a rotated token, which is EUSED and returned with the error
-// so that the caller can revoke its family. If issue fails, nothing
-// changes and its error is returned as it is.
+// ENOTFOUND when the token is unknown, revoked (itself or its grant) or
+// expired at now. If issue fails nothing changes and its error is returned
+// as it is. issue may run in a call whose claim then loses a race, so it
+// must depend on nothing but the old token; only the winner's token is
+// stored.
 func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time,
 	issue func(old *gatehouse.RefreshToken) (*gatehouse.RefreshToken, error)) (*gatehouse.RefreshToken, error) {
-	var old *gatehouse.RefreshToken
-	var issueErr error
-	err := s.inTxOnce(ctx, "rotate refresh token", func(tx pgx.Tx) error {
-		var err error
-		old, err = scanRefreshToken(tx.QueryRow(ctx, `UPDATE refresh_tokens r SET rotated_at = $2
-			FROM grants g
-			WHERE r.hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
-				AND g.tenant_id = r.tenant_id AND g.id = r.grant_id
-				AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)
-			RETURNING `+refreshTokenColumnsR, hash, ts(now)))
-		if errors.Is(err, pgx.ErrNoRows) {
-			old, err = scanRefreshToken(tx.QueryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				old = nil
-				return notFound("refresh token")
-			case err != nil:
-				return err
-			case !old.RotatedAt.IsZero() && old.RevokedAt.IsZero():
-				return gatehouse.Errorf(gatehouse.EUSED, "the refresh token was already used")
-			default:
-				old = nil
-				return notFound("refresh token")
-			}
-		}
-		if err != nil {
-			return err
-		}
-		next, err := issue(old)
-		if err != nil {
-			issueErr = err
-			return err
-		}
-		if next == nil {
-			return nil
-		}
-		s.stampRefreshToken(next, now)
-		return insertRefreshToken(ctx, tx, next)
-	})
-	if issueErr != nil {
-		return nil, issueErr
-	}
-	if gatehouse.IsCode(err, gatehouse.EUSED) {
+	old, grantEnd, err := s.refreshForRotation(ctx, hash, now)
+	if err != nil {
 		return old, err
 	}
+	next, err := issue(old)
 	if err != nil {
 		return nil, err
 	}
+	if next == nil {
+		return nil, errors.New("rotate refresh token: issue returned no refresh token")
+	}
+	if next.TenantID != old.TenantID || next.GrantID != old.GrantID {
+		// A grant's end never changes once it is stored.
+		grantEnd = time.Time{}
+		err := s.pool.QueryRow(ctx, `SELECT expires_at FROM grants WHERE tenant_id = $1 AND id = $2`,
+			next.TenantID, next.GrantID).Scan(tm(&grantEnd))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, notFound("grant")
+		}
+		if err != nil {
+			return nil, dbError("rotate refresh token", err)
+		}
+	}
+	s.stampRefreshToken(next, now)
+	if !grantEnd.IsZero() && grantEnd.Before(next.ExpiresAt) {
+		next.ExpiresAt = grantEnd
+	}
+	tag, err := s.pool.Exec(ctx, qRotateRefresh, hash, ts(now),
+		next.Hash, next.TenantID, next.GrantID, next.Client, next.UserID, list(next.Scopes), next.SessionID,
+		ts(next.AuthTime), list(next.AMR), next.ACR, ts(next.CreatedAt), ts(next.ExpiresAt), ts(next.RotatedAt),
+		ts(next.RevokedAt))
+	if err != nil {
+		return nil, dbError("rotate refresh token", err)
+	}
+	if tag.RowsAffected() != 1 {
+		// The claim lost a race since the read: judge the row as it is now.
+		old, _, err := s.refreshForRotation(ctx, hash, now)
+		if err == nil {
+			err = errors.New("rotate refresh token: the claim changed no row")
+		}
+		return old, err
+	}
 	return old, nil
+}
+
+// qRotateRefresh claims a refresh token that is still usable ($1, at $2:
+// unrotated, unrevoked, unexpired, of a grant neither revoked nor past its
+// end) and inserts its successor ($3 to $16) in one statement: the INSERT
+// reads the claimed row, so nothing is inserted when nothing was claimed,
+// and a failing INSERT undoes the claim.
+const qRotateRefresh = `WITH claimed AS (
+		UPDATE refresh_tokens r SET rotated_at = $2
+		FROM grants g
+		WHERE r.hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+			AND g.tenant_id = r.tenant_id AND g.id = r.grant_id
+			AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)
+		RETURNING r.hash)
+	INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
+	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed`
+
+// refreshForRotation reads the token with this hash and its grant and
+// judges them at now: the token, its grant's end, and CheckRotation's
+// error, with the token when that is EUSED.
+func (s *Store) refreshForRotation(ctx context.Context, hash []byte, now time.Time) (*gatehouse.RefreshToken, time.Time, error) {
+	var t gatehouse.RefreshToken
+	var grantEnd, grantRevoked time.Time
+	var grantFound bool
+	err := s.pool.QueryRow(ctx, `SELECT `+refreshTokenColumnsR+`, g.expires_at, g.revoked_at, g.id IS NOT NULL
+		FROM refresh_tokens r LEFT JOIN grants g ON g.tenant_id = r.tenant_id AND g.id = r.grant_id
+		WHERE r.hash = $1`, hash).Scan(&t.Hash, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, &t.Scopes,
+		&t.SessionID, tm(&t.AuthTime), &t.AMR, &t.ACR, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RotatedAt),
+		tm(&t.RevokedAt), tm(&grantEnd), tm(&grantRevoked), &grantFound)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), err == nil && !grantFound:
+		return nil, time.Time{}, notFound("refresh token")
+	case err != nil:
+		return nil, time.Time{}, dbError("rotate refresh token", err)
+	}
+	nilEmpty(&t.Scopes, &t.AMR)
+	if err := t.CheckRotation(now, grantEnd, grantRevoked); err != nil {
+		if gatehouse.IsCode(err, gatehouse.EUSED) {
+			return &t, grantEnd, err
+		}
+		return nil, time.Time{}, err
+	}
+	return &t, grantEnd, nil
 }
 
 // RevokeRefreshToken marks the token with this hash revoked, keeping the
