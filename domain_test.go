@@ -277,3 +277,42 @@ func TestCheckPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshTokenCheckRotation(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	usable := gatehouse.RefreshToken{ExpiresAt: now.Add(time.Hour)}
+	tests := []struct {
+		name                   string
+		change                 func(*gatehouse.RefreshToken)
+		grantEnd, grantRevoked time.Time
+		want                   string
+	}{
+		{name: "usable, grant without end", want: ""},
+		{name: "usable, grant ends later", grantEnd: now.Add(time.Minute), want: ""},
+		{name: "rotated", change: func(r *gatehouse.RefreshToken) { r.RotatedAt = now.Add(-time.Second) },
+			want: gatehouse.EUSED},
+		{name: "rotated, then expired: still reuse", change: func(r *gatehouse.RefreshToken) {
+			r.RotatedAt, r.ExpiresAt = now.Add(-time.Hour), now.Add(-time.Minute)
+		}, want: gatehouse.EUSED},
+		{name: "rotated and revoked", change: func(r *gatehouse.RefreshToken) {
+			r.RotatedAt, r.RevokedAt = now.Add(-time.Hour), now.Add(-time.Minute)
+		}, want: gatehouse.ENOTFOUND},
+		{name: "revoked", change: func(r *gatehouse.RefreshToken) { r.RevokedAt = now.Add(-time.Second) },
+			want: gatehouse.ENOTFOUND},
+		{name: "expires now", change: func(r *gatehouse.RefreshToken) { r.ExpiresAt = now }, want: gatehouse.ENOTFOUND},
+		{name: "grant revoked", grantRevoked: now.Add(-time.Second), want: gatehouse.ENOTFOUND},
+		{name: "grant ends now", grantEnd: now, want: gatehouse.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := usable
+			if tt.change != nil {
+				tt.change(&rt)
+			}
+			err := rt.CheckRotation(now, tt.grantEnd, tt.grantRevoked)
+			if got := gatehouse.ErrorCode(err); got != tt.want || (tt.want == "") != (err == nil) {
+				t.Errorf("CheckRotation: got %v, want code %q", err, tt.want)
+			}
+		})
+	}
+}

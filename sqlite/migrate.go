@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,12 @@ func migrations() ([]migration, error) {
 // is safe: a migration is applied once. It refuses a database migrated by
 // a newer binary, whose schema this one does not know.
 func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	return s.migrate(ctx, math.MaxInt)
+}
+
+// migrate is Migrate applying only the migrations numbered up to upTo, so
+// that a test can hold data written under an older schema.
+func (s *Store) migrate(ctx context.Context, upTo int) (applied []string, err error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
@@ -84,6 +91,9 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, fmt.Errorf("sqlite: migrate: the database has schema version %d, newer than this binary's %d", newest, known)
 	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		done := false
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			// Checked inside the IMMEDIATE transaction, so a concurrent
