@@ -233,7 +233,6 @@ func (s *Store) RevokeGrantsByCredential(ctx context.Context, tenantID, credenti
 const refreshCols = `hash, tenant_id, grant_id, client, user_id, scopes, session_id, auth_time, amr, acr,
 	created_at, expires_at, rotated_at, revoked_at`
 
-
 // qRotateRefresh claims a usable refresh token: unrotated, unrevoked,
 // unexpired, and of a grant that is neither revoked nor past its end. It
 // returns the token and its grant's end, which caps the new token's.
