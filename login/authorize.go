@@ -185,7 +185,7 @@ func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*f
 		// A tenant issuer never serves another tenant's client.
 		return nil, errWrongIssuer
 	}
-	tenant, err := l.store.GetTenant(r.Context(), client.TenantID)
+	tenant, err := l.tenant(r.Context(), iss, client.TenantID)
 	if err != nil {
 		return nil, l.storeError(r, "get tenant", err)
 	}

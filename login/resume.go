@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -170,11 +171,11 @@ func (l *Login) loadFlow(r *http.Request, iss gatehouse.Issuer, handle string) (
 		// asked, so the request cannot continue here.
 		return nil, errExpired
 	}
-	tenant, err := l.store.GetTenant(ctx, tenantID)
+	tenant, err := l.tenant(ctx, iss, tenantID)
 	if err != nil {
 		return nil, l.storeError(r, "get tenant", err)
 	}
-	client, err := l.store.GetClient(ctx, tenantID, req.Client)
+	client, err := l.requestClient(ctx, req)
 	if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
 		return &flow{iss: iss, tenant: tenant}, errClientGone
 	}
@@ -327,4 +328,34 @@ func (l *Login) serveContinue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	l.deny(w, r, f, actor, reason)
+}
+
+// tenant returns the tenant with this id: the issuer's own when the issuer
+// is that tenant's, as the server resolved it for this request (an active
+// tenant, kept a few seconds by the server's tenant cache, the freshness
+// every request to the issuer already has), else read from the store.
+func (l *Login) tenant(ctx context.Context, iss gatehouse.Issuer, tenantID string) (*gatehouse.Tenant, error) {
+	if iss.Tenant != nil && iss.Tenant.ID == tenantID {
+		return iss.Tenant, nil
+	}
+	return l.store.GetTenant(ctx, tenantID)
+}
+
+// requestClient returns the client of a stored authorization request,
+// through the client_id the request presented: the store answers that
+// from its client cache. A client_id that no longer names the request's
+// client (its credential was removed) is ENOTFOUND, as a removed client
+// is.
+func (l *Login) requestClient(ctx context.Context, req *gatehouse.AuthRequest) (*gatehouse.Client, error) {
+	if req.ClientID == "" {
+		return l.store.GetClient(ctx, req.TenantID, req.Client)
+	}
+	c, err := l.store.GetClientByClientID(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if c.ID != req.Client || c.TenantID != req.TenantID {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "client not found")
+	}
+	return c, nil
 }

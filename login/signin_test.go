@@ -264,3 +264,56 @@ func TestExpiredRequest(t *testing.T) {
 		t.Error("signing in to an expired request started a session")
 	}
 }
+
+// TestClientGoneMidFlow removes what an authorization request was made
+// with between the sign-in page and the form's submission. Deleting the
+// client takes its pending requests with it (the page says the sign-in
+// has expired); removing the credential whose client_id the request
+// presented leaves the request but ends it on the "no longer registered"
+// page. Neither starts a session.
+func TestClientGoneMidFlow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		remove func(t *testing.T, s *gatehousetest.Server, c *gatehousetest.Client)
+		want   string
+	}{
+		{"client deleted", func(t *testing.T, s *gatehousetest.Server, c *gatehousetest.Client) {
+			if err := s.Store.DeleteClient(context.Background(), c.TenantID, c.ID); err != nil {
+				t.Fatalf("DeleteClient: %v", err)
+			}
+		}, "has expired"},
+		{"credential removed", func(t *testing.T, s *gatehousetest.Server, c *gatehousetest.Client) {
+			ctx := context.Background()
+			other := &gatehouse.ClientCredential{TenantID: c.TenantID, Client: c.ID, ClientID: "other-" + c.ClientID,
+				Name: "other", SecretHash: []byte("0123456789abcdef0123456789abcdef")}
+			if err := s.Store.AddClientCredential(ctx, other, time.Time{}); err != nil {
+				t.Fatalf("AddClientCredential: %v", err)
+			}
+			cred, _ := c.Credential(c.ClientID)
+			if err := s.Store.DeleteClientCredential(ctx, c.TenantID, cred.ID); err != nil {
+				t.Fatalf("DeleteClientCredential: %v", err)
+			}
+		}, "no longer registered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := gatehousetest.MustRunServer(t)
+			fx := newFixture(t, s, "acme", nil)
+			b := newBrowser(t, s)
+			form := b.Get(authorizeURL(s.URL, fx.client, nil))
+			if form.Status != http.StatusOK {
+				t.Fatalf("authorize: got %d, want the sign-in page", form.Status)
+			}
+			tt.remove(t, s, fx.client)
+			p := b.signIn(form, "ana", password)
+			if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, tt.want) {
+				t.Errorf("sign-in: got %d, want the page saying %q (400):\n%s", p.Status, tt.want, p.Body)
+			}
+			if b.session() != nil {
+				t.Error("signing in for a removed client started a session")
+			}
+		})
+	}
+}
