@@ -163,6 +163,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Clock:    o.Clock,
 		Logger:   o.Logger,
 		ClientIP: server.ClientIP,
+		Tenants:  a.Tenants,
 	})
 	if err != nil {
 		a.Audit.Close(ctx)

@@ -110,6 +110,17 @@ type Options struct {
 	ClientIP func(ctx context.Context) netip.Addr
 	// PlatformName titles the platform's own pages; "" means "Gatehouse".
 	PlatformName string
+	// Tenants reads a flow's tenant by id when the request's issuer is
+	// not that tenant's own (under a tenant's issuer the server has
+	// resolved the tenant already): the server's tenant cache, which keeps
+	// answers for a few seconds and forgets them when a tenant changes
+	// here. Nil reads the store every time.
+	Tenants TenantsByID
+}
+
+// TenantsByID finds tenants by id; server.TenantCache implements it.
+type TenantsByID interface {
+	TenantByID(ctx context.Context, id string) (*gatehouse.Tenant, error)
 }
 
 // Login serves the browser-facing endpoints. Build it with New.
@@ -124,6 +135,7 @@ type Login struct {
 	log      *slog.Logger
 	clientIP func(ctx context.Context) netip.Addr
 	platform string
+	tenants  TenantsByID
 
 	// dummyHash is verified for unknown users, so that an unknown name
 	// costs the same work as a wrong password.
@@ -179,6 +191,7 @@ func New(ctx context.Context, o Options) (*Login, error) {
 		log:       o.Logger,
 		clientIP:  o.ClientIP,
 		platform:  o.PlatformName,
+		tenants:   o.Tenants,
 		dummyHash: dummy,
 		ipFails:   newIPLimiter(),
 		unknown:   newFailureCounter(),

@@ -333,10 +333,14 @@ func (l *Login) serveContinue(w http.ResponseWriter, r *http.Request) {
 // tenant returns the tenant with this id: the issuer's own when the issuer
 // is that tenant's, as the server resolved it for this request (an active
 // tenant, kept a few seconds by the server's tenant cache, the freshness
-// every request to the issuer already has), else read from the store.
+// every request to the issuer already has); else through Options.Tenants,
+// the same cache, or from the store when there is none.
 func (l *Login) tenant(ctx context.Context, iss gatehouse.Issuer, tenantID string) (*gatehouse.Tenant, error) {
-	if iss.Tenant != nil && iss.Tenant.ID == tenantID {
+	switch {
+	case iss.Tenant != nil && iss.Tenant.ID == tenantID:
 		return iss.Tenant, nil
+	case l.tenants != nil:
+		return l.tenants.TenantByID(ctx, tenantID)
 	}
 	return l.store.GetTenant(ctx, tenantID)
 }

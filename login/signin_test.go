@@ -317,3 +317,47 @@ func TestClientGoneMidFlow(t *testing.T) {
 		})
 	}
 }
+
+// TestTenantDisabledMidFlow disables the tenant of a flow running under
+// the platform's issuer, whose sign-in pages read the tenant through the
+// server's tenant cache: a change made on this node (which forgets the
+// cached tenants, as the management API and the dashboard do) is seen at
+// once, one made elsewhere once the cached answer has expired.
+func TestTenantDisabledMidFlow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		after func(s *gatehousetest.Server)
+	}{
+		{"changed on this node", func(s *gatehousetest.Server) { s.App.Tenants.Invalidate() }},
+		{"changed elsewhere", func(s *gatehousetest.Server) { s.Clock.Advance(31 * time.Second) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := gatehousetest.MustRunServer(t)
+			fx := newFixture(t, s, "acme", nil)
+			b := newBrowser(t, s)
+			form := b.Get(authorizeURL(s.URL, fx.client, nil))
+			if form.Status != http.StatusOK {
+				t.Fatalf("authorize: got %d, want the sign-in page", form.Status)
+			}
+			tn, err := s.Store.GetTenant(context.Background(), fx.tenant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tn.Status = gatehouse.StatusDisabled
+			if err := s.Store.UpdateTenant(context.Background(), tn); err != nil {
+				t.Fatalf("UpdateTenant: %v", err)
+			}
+			tt.after(s)
+			p := b.signIn(form, "ana", password)
+			if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Sign-in is not available") {
+				t.Errorf("sign-in: got %d, want the page saying sign-in is not available (400):\n%s", p.Status, p.Body)
+			}
+			if b.session() != nil {
+				t.Error("signing in to a disabled tenant started a session")
+			}
+		})
+	}
+}

@@ -53,6 +53,10 @@ func (m *memTenants) find(match func(*gatehouse.Tenant) bool) (*gatehouse.Tenant
 	return found, nil
 }
 
+func (m *memTenants) GetTenant(_ context.Context, id string) (*gatehouse.Tenant, error) {
+	return m.find(func(t *gatehouse.Tenant) bool { return t.ID == id })
+}
+
 func (m *memTenants) GetTenantBySlug(_ context.Context, slug string) (*gatehouse.Tenant, error) {
 	return m.find(func(t *gatehouse.Tenant) bool { return t.Slug == slug })
 }

@@ -222,23 +222,29 @@ func TestTenantCache(t *testing.T) {
 			if _, err := c.TenantByDomain(ctx, "nowhere.example"); !gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
 				t.Fatalf("TenantByDomain(nowhere): got %v, want ENOTFOUND", err)
 			}
+			if got, err := c.TenantByID(ctx, acmeID); err != nil || got.Slug != "acme" {
+				t.Fatalf("TenantByID(acme's id): got %v, %v, want acme", got, err)
+			}
+			if _, err := c.TenantByID(ctx, "acme"); !gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
+				t.Fatalf("TenantByID(a slug): got %v, want ENOTFOUND", err)
+			}
 		}
-		if got := store.Calls(); got != 2 {
-			t.Errorf("store calls after repeated lookups: got %d, want 2", got)
+		if got := store.Calls(); got != 4 {
+			t.Errorf("store calls after repeated lookups: got %d, want 4", got)
 		}
 		clock.Advance(time.Minute)
 		if _, err := c.TenantBySlug(ctx, "acme"); err != nil {
 			t.Fatal(err)
 		}
-		if got := store.Calls(); got != 3 {
-			t.Errorf("store calls after expiry: got %d, want 3", got)
+		if got := store.Calls(); got != 5 {
+			t.Errorf("store calls after expiry: got %d, want 5", got)
 		}
 		c.Invalidate()
-		if _, err := c.TenantBySlug(ctx, "acme"); err != nil {
+		if _, err := c.TenantByID(ctx, acmeID); err != nil {
 			t.Fatal(err)
 		}
-		if got := store.Calls(); got != 4 {
-			t.Errorf("store calls after Invalidate: got %d, want 4", got)
+		if got := store.Calls(); got != 6 {
+			t.Errorf("store calls after Invalidate: got %d, want 6", got)
 		}
 	})
 	t.Run("store errors are not cached", func(t *testing.T) {

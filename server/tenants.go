@@ -11,6 +11,7 @@ import (
 // TenantLookup is the part of the store that issuer resolution reads;
 // gatehouse.TenantStore implements it.
 type TenantLookup interface {
+	GetTenant(ctx context.Context, id string) (*gatehouse.Tenant, error)
 	GetTenantBySlug(ctx context.Context, slug string) (*gatehouse.Tenant, error)
 	GetTenantByDomain(ctx context.Context, host string) (*gatehouse.Tenant, error)
 }
@@ -37,9 +38,18 @@ type TenantCache struct {
 }
 
 type tenantKey struct {
-	byDomain bool
-	value    string
+	by    tenantKeyKind
+	value string
 }
+
+// tenantKeyKind is what a cached lookup was by.
+type tenantKeyKind uint8
+
+const (
+	bySlug tenantKeyKind = iota
+	byDomain
+	byID
+)
 
 type tenantEntry struct {
 	tenant  *gatehouse.Tenant // nil: not found
@@ -56,13 +66,20 @@ func NewTenantCache(store TenantLookup, ttl time.Duration, clock gatehouse.Clock
 // TenantBySlug returns the tenant with this slug. Errors: ENOTFOUND, or
 // the store's error.
 func (c *TenantCache) TenantBySlug(ctx context.Context, slug string) (*gatehouse.Tenant, error) {
-	return c.get(ctx, tenantKey{value: slug}, c.store.GetTenantBySlug)
+	return c.get(ctx, tenantKey{by: bySlug, value: slug}, c.store.GetTenantBySlug)
 }
 
 // TenantByDomain returns the tenant that registered host as a custom
 // domain. Errors: ENOTFOUND, or the store's error.
 func (c *TenantCache) TenantByDomain(ctx context.Context, host string) (*gatehouse.Tenant, error) {
-	return c.get(ctx, tenantKey{byDomain: true, value: host}, c.store.GetTenantByDomain)
+	return c.get(ctx, tenantKey{by: byDomain, value: host}, c.store.GetTenantByDomain)
+}
+
+// TenantByID returns the tenant with this id, whatever its status: the
+// sign-in pages read the tenant of a flow under the platform's issuer
+// through it. Errors: ENOTFOUND, or the store's error.
+func (c *TenantCache) TenantByID(ctx context.Context, id string) (*gatehouse.Tenant, error) {
+	return c.get(ctx, tenantKey{by: byID, value: id}, c.store.GetTenant)
 }
 
 // Invalidate forgets every cached answer.
@@ -122,8 +139,11 @@ func (c *TenantCache) evict(now time.Time) {
 }
 
 func notFound(key tenantKey) error {
-	if key.byDomain {
+	switch key.by {
+	case byDomain:
 		return gatehouse.Errorf(gatehouse.ENOTFOUND, "no tenant has the domain %q", key.value)
+	case byID:
+		return gatehouse.Errorf(gatehouse.ENOTFOUND, "no tenant has the id %q", key.value)
 	}
 	return gatehouse.Errorf(gatehouse.ENOTFOUND, "no tenant has the slug %q", key.value)
 }
