@@ -34,22 +34,25 @@ const acmeID = "0192f5a0-0000-7000-8000-00000000ac1e"
 // tenantTable is an in-memory tenant table standing in for the store.
 type tenantTable []*gatehouse.Tenant
 
-func (tt tenantTable) GetTenantBySlug(_ context.Context, slug string) (*gatehouse.Tenant, error) {
+func (tt tenantTable) find(match func(*gatehouse.Tenant) bool) (*gatehouse.Tenant, error) {
 	for _, t := range tt {
-		if t.Slug == slug {
+		if match(t) {
 			return t, nil
 		}
 	}
 	return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "tenant not found")
 }
 
+func (tt tenantTable) GetTenant(_ context.Context, id string) (*gatehouse.Tenant, error) {
+	return tt.find(func(t *gatehouse.Tenant) bool { return t.ID == id })
+}
+
+func (tt tenantTable) GetTenantBySlug(_ context.Context, slug string) (*gatehouse.Tenant, error) {
+	return tt.find(func(t *gatehouse.Tenant) bool { return t.Slug == slug })
+}
+
 func (tt tenantTable) GetTenantByDomain(_ context.Context, host string) (*gatehouse.Tenant, error) {
-	for _, t := range tt {
-		if slices.Contains(t.Domains, host) {
-			return t, nil
-		}
-	}
-	return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "tenant not found")
+	return tt.find(func(t *gatehouse.Tenant) bool { return slices.Contains(t.Domains, host) })
 }
 
 var tenants = tenantTable{
