@@ -102,6 +102,11 @@ type AuthRequestStore interface {
 	// SetAuthRequestUser records who signed in for the request.
 	SetAuthRequestUser(ctx context.Context, tenantID, id, userID, sessionID string) error
 	DeleteAuthRequest(ctx context.Context, tenantID, id string) error
+	// CompleteAuthRequest deletes the request and stores the code it ends
+	// with, in one transaction. ENOTFOUND, with no code stored, when the
+	// request is gone (completed already, or expired and swept): of
+	// concurrent completions of one request exactly one succeeds.
+	CompleteAuthRequest(ctx context.Context, tenantID, id string, code *AuthCode) error
 }
 
 // SessionStore keeps browser sessions.

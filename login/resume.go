@@ -255,9 +255,6 @@ func (l *Login) claim(w http.ResponseWriter, r *http.Request, f *flow) bool {
 // challenge and the nonce, and to a new grant id that its exchange will
 // create.
 func (l *Login) issue(w http.ResponseWriter, r *http.Request, f *flow, d decision) {
-	if !l.claim(w, r, f) {
-		return
-	}
 	now := l.clock()
 	code, hash := token.NewHandle()
 	ac := &gatehouse.AuthCode{
@@ -279,10 +276,26 @@ func (l *Login) issue(w http.ResponseWriter, r *http.Request, f *flow, d decisio
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(gatehouse.AuthCodeTTL),
 	}
-	if err := l.store.CreateAuthCode(r.Context(), ac); err != nil {
+	if !f.stored {
+		if err := l.store.CreateAuthCode(r.Context(), ac); err != nil {
+			l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "create authorization code", err))
+			return
+		}
+		l.respond(w, r, f, "authorization response", oauth.CodeParams(code, f.req.State, f.iss.URL))
+		return
+	}
+	// A stored request ends with its code in one write, so that it
+	// completes once: of two concurrent completions only one gets a code.
+	err := l.store.CompleteAuthRequest(r.Context(), f.req.TenantID, f.req.ID, ac)
+	if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
+		l.renderError(w, r, f.iss, f.tenant, errExpired)
+		return
+	}
+	if err != nil {
 		l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "create authorization code", err))
 		return
 	}
+	f.stored = false
 	l.respond(w, r, f, "authorization response", oauth.CodeParams(code, f.req.State, f.iss.URL))
 }
 

@@ -39,10 +39,39 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 	normTimes(&c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.UsedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO auth_codes (`+authCodeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
-		list(c.Scopes), c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, ts(c.AuthTime), list(c.AMR), c.ACR,
-		ts(c.CreatedAt), ts(c.ExpiresAt), ts(c.UsedAt))
+		authCodeArgs(c)...)
 	return dbError("create auth code", err)
+}
+
+// CompleteAuthRequest deletes the authorization request and stores the
+// code it ends with in one statement, which PostgreSQL runs as one
+// transaction: the INSERT reads the deleted row, so nothing is stored
+// when the request is gone (ENOTFOUND), and a failing INSERT keeps the
+// request.
+func (s *Store) CompleteAuthRequest(ctx context.Context, tenantID, id string, c *gatehouse.AuthCode) error {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	normTimes(&c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.UsedAt)
+	tag, err := s.pool.Exec(ctx, `WITH claimed AS (
+			DELETE FROM auth_requests WHERE tenant_id = $19 AND id = $20 RETURNING 1)
+		INSERT INTO auth_codes (`+authCodeColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 FROM claimed`,
+		append(authCodeArgs(c), tenantID, id)...)
+	if err != nil {
+		return dbError("complete auth request", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return notFound("authorization request")
+	}
+	return nil
+}
+
+// authCodeArgs are the values of authCodeColumns for c, in order.
+func authCodeArgs(c *gatehouse.AuthCode) []any {
+	return []any{c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
+		list(c.Scopes), c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, ts(c.AuthTime), list(c.AMR), c.ACR,
+		ts(c.CreatedAt), ts(c.ExpiresAt), ts(c.UsedAt)}
 }
 
 // RedeemAuthCode spends the code with this hash and, in the same

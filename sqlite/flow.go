@@ -58,8 +58,10 @@ func (s *Store) SetAuthRequestUser(ctx context.Context, tenantID, id, userID, se
 
 // DeleteAuthRequest removes the request. ENOTFOUND when it is not in the
 // tenant.
+const qDeleteAuthRequest = `DELETE FROM auth_requests WHERE tenant_id = ? AND id = ?`
+
 func (s *Store) DeleteAuthRequest(ctx context.Context, tenantID, id string) error {
-	res, err := s.exec(ctx, `DELETE FROM auth_requests WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := s.exec(ctx, qDeleteAuthRequest, tenantID, id)
 	return fail("delete auth request", affected(res, err, "authorization request not found"), "", nil)
 }
 

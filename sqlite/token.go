@@ -41,12 +41,46 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
-	_, err := s.exec(ctx, `INSERT INTO auth_codes (`+authCodeCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
+	_, err := s.exec(ctx, qInsertAuthCode, authCodeArgs(c)...)
+	return fail("create auth code", err, "client or user not found", authCodeConflicts)
+}
+
+// CompleteAuthRequest deletes the authorization request and stores the
+// code it ends with, in one write: ENOTFOUND, and no code, when the
+// request is gone.
+func (s *Store) CompleteAuthRequest(ctx context.Context, tenantID, id string, c *gatehouse.AuthCode) error {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	del, err := s.wstmts.get(ctx, qDeleteAuthRequest)
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	insert, err := s.wstmts.get(ctx, qInsertAuthCode)
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, del).ExecContext(ctx, tenantID, id)
+		if err := affected(res, err, "authorization request not found"); err != nil {
+			return err
+		}
+		_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, authCodeArgs(c)...)
+		return err
+	})
+	return fail("complete auth request", err, "client or user not found", authCodeConflicts)
+}
+
+const qInsertAuthCode = `INSERT INTO auth_codes (` + authCodeCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+var authCodeConflicts = conflicts{"auth_codes.hash": "code is already taken"}
+
+// authCodeArgs are qInsertAuthCode's arguments for c.
+func authCodeArgs(c *gatehouse.AuthCode) []any {
+	return []any{c.Hash, c.TenantID, c.Client, c.ClientID, c.UserID, c.GrantID, c.SessionID, c.RedirectURI,
 		jsonArg{c.Scopes}, c.Nonce, c.CodeChallenge, c.CodeChallengeMethod, micros(c.AuthTime), jsonArg{c.AMR},
-		c.ACR, micros(c.CreatedAt), micros(c.ExpiresAt), micros(c.UsedAt))
-	return fail("create auth code", err, "client or user not found", conflicts{"auth_codes.hash": "code is already taken"})
+		c.ACR, micros(c.CreatedAt), micros(c.ExpiresAt), micros(c.UsedAt)}
 }
 
 // RedeemAuthCode claims the code with one UPDATE ... RETURNING inside the

@@ -10,6 +10,7 @@ import (
 func flowCases() []testCase {
 	return []testCase{
 		{"AuthRequest/Lifecycle", testAuthRequestLifecycle},
+		{"AuthRequest/Complete", testAuthRequestComplete},
 		{"Session/Lifecycle", testSessionLifecycle},
 		{"Session/RevokeUserSessions", testSessionRevokeUser},
 		{"Consent/PutGetList", testConsentPutGetList},
@@ -65,6 +66,77 @@ func testAuthRequestLifecycle(t *testing.T, s gatehouse.Store) {
 	orphan := newAuthRequest(c, now)
 	orphan.Client = "00000000-0000-7000-8000-000000000000"
 	wantCode(t, "CreateAuthRequest for an unknown client", s.CreateAuthRequest(ctx, orphan), gatehouse.ENOTFOUND)
+}
+
+// testAuthRequestComplete ends a request with a code: the request is gone
+// and the code redeemable; completing it again, concurrently or after, or
+// completing an unknown request stores no code; a code that cannot be
+// stored keeps the request.
+func testAuthRequestComplete(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	tn := MustTenant(t, s, "acme")
+	c := MustClient(t, s, tn.ID)
+	u := MustUser(t, s, tn.ID, "ana")
+	now := t0()
+	redeemable := func(code *gatehouse.AuthCode) error {
+		_, err := s.RedeemAuthCode(ctx, code.Hash, now, func(*gatehouse.AuthCode) (*gatehouse.Grant, *gatehouse.RefreshToken, error) {
+			return nil, nil, nil
+		})
+		return err
+	}
+
+	r := newAuthRequest(c, now)
+	must(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, r))
+	const n = 8
+	codes := make([]*gatehouse.AuthCode, n)
+	for i := range codes {
+		codes[i] = newAuthCode(c, u, now)
+	}
+	errs := race(n, func(i int) error { return s.CompleteAuthRequest(ctx, tn.ID, r.ID, codes[i]) })
+	winner := -1
+	for i, err := range errs {
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			if winner >= 0 {
+				t.Fatalf("CompleteAuthRequest: completions %d and %d both succeeded", winner, i)
+			}
+			winner = i
+		case gatehouse.ENOTFOUND:
+		default:
+			t.Errorf("CompleteAuthRequest %d: got %v, want success or ENOTFOUND", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("CompleteAuthRequest: no completion succeeded")
+	}
+	_, err := s.GetAuthRequest(ctx, tn.ID, r.ID, now)
+	wantCode(t, "GetAuthRequest after CompleteAuthRequest", err, gatehouse.ENOTFOUND)
+	for i, code := range codes {
+		err := redeemable(code)
+		if i == winner {
+			must(t, "RedeemAuthCode of the winner's code", err)
+		} else {
+			wantCode(t, "RedeemAuthCode of a losing completion's code", err, gatehouse.ENOTFOUND)
+		}
+	}
+
+	late := newAuthCode(c, u, now)
+	wantCode(t, "CompleteAuthRequest of a completed request", s.CompleteAuthRequest(ctx, tn.ID, r.ID, late), gatehouse.ENOTFOUND)
+	wantCode(t, "RedeemAuthCode of its code", redeemable(late), gatehouse.ENOTFOUND)
+
+	// A code that cannot be stored (its user does not exist) leaves the
+	// request to be completed.
+	kept := newAuthRequest(c, now)
+	must(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, kept))
+	orphan := newAuthCode(c, u, now)
+	orphan.UserID = "00000000-0000-7000-8000-000000000000"
+	if err := s.CompleteAuthRequest(ctx, tn.ID, kept.ID, orphan); err == nil {
+		t.Fatal("CompleteAuthRequest with a code of an unknown user: got nil, want an error")
+	}
+	if _, err := s.GetAuthRequest(ctx, tn.ID, kept.ID, now); err != nil {
+		t.Errorf("GetAuthRequest after a failed completion: %v, want the request kept", err)
+	}
+	must(t, "CompleteAuthRequest after a failed one", s.CompleteAuthRequest(ctx, tn.ID, kept.ID, newAuthCode(c, u, now)))
 }
 
 func testSessionLifecycle(t *testing.T, s gatehouse.Store) {

@@ -81,6 +81,7 @@ func testTenantIsolation(t *testing.T, s gatehouse.Store) {
 		{"GetAuthRequest", get(s.GetAuthRequest(ctx, B, r.ID, now))},
 		{"SetAuthRequestUser", s.SetAuthRequestUser(ctx, B, r.ID, u.ID, x.ID)},
 		{"DeleteAuthRequest", s.DeleteAuthRequest(ctx, B, r.ID)},
+		{"CompleteAuthRequest", s.CompleteAuthRequest(ctx, B, r.ID, newAuthCode(c, u, now))},
 		{"CreateSession", s.CreateSession(ctx, func() *gatehouse.Session {
 			cp := newSession(u, now, now.Add(time.Hour))
 			cp.TenantID = B
