@@ -276,22 +276,19 @@ func (l *Login) issue(w http.ResponseWriter, r *http.Request, f *flow, d decisio
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(gatehouse.AuthCodeTTL),
 	}
-	if !f.stored {
-		if err := l.store.CreateAuthCode(r.Context(), ac); err != nil {
-			l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "create authorization code", err))
-			return
-		}
-		l.respond(w, r, f, "authorization response", oauth.CodeParams(code, f.req.State, f.iss.URL))
-		return
+	var err error
+	if f.stored {
+		// A stored request ends with its code in one write, so that it
+		// completes once: of two concurrent completions one gets a code.
+		err = l.store.CompleteAuthRequest(r.Context(), f.req.TenantID, f.req.ID, ac)
+	} else {
+		err = l.store.CreateAuthCode(r.Context(), ac)
 	}
-	// A stored request ends with its code in one write, so that it
-	// completes once: of two concurrent completions only one gets a code.
-	err := l.store.CompleteAuthRequest(r.Context(), f.req.TenantID, f.req.ID, ac)
-	if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
+	switch {
+	case f.stored && gatehouse.IsCode(err, gatehouse.ENOTFOUND):
 		l.renderError(w, r, f.iss, f.tenant, errExpired)
 		return
-	}
-	if err != nil {
+	case err != nil:
 		l.renderError(w, r, f.iss, f.tenant, l.storeError(r, "create authorization code", err))
 		return
 	}

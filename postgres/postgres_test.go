@@ -24,6 +24,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
+	"github.com/gatehouse-id/gatehouse/storetest"
 )
 
 const dsnEnv = "GATEHOUSE_TEST_POSTGRES_DSN"
@@ -650,22 +651,7 @@ func TestRotateRefreshTokenOnce(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	winner := -1
-	for i, err := range errs {
-		switch gatehouse.ErrorCode(err) {
-		case "":
-			if winner >= 0 {
-				t.Fatalf("callers %d and %d both won", winner, i)
-			}
-			winner = i
-		case gatehouse.EUSED:
-		default:
-			t.Errorf("caller %d: got %v, want success or EUSED", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("nobody won")
-	}
+	winner := storetest.SoleWinner(t, "RotateRefreshToken on two nodes", errs, gatehouse.EUSED)
 	var n int
 	if err := nodeA.pool.QueryRow(ctx, "SELECT count(*) FROM refresh_tokens WHERE grant_id = $1", g.ID).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -276,10 +276,13 @@ const refreshTokenColumns = `hash, tenant_id, grant_id, client, user_id, scopes,
 const refreshTokenColumnsR = `r.hash, r.tenant_id, r.grant_id, r.client, r.user_id, r.scopes, r.session_id,
 	r.auth_time, r.amr, r.acr, r.created_at, r.expires_at, r.rotated_at, r.revoked_at`
 
-func scanRefreshToken(row pgx.Row) (*gatehouse.RefreshToken, error) {
+// scanRefreshToken scans refreshTokenColumns, then into extra the columns
+// a statement returns after them.
+func scanRefreshToken(row pgx.Row, extra ...any) (*gatehouse.RefreshToken, error) {
 	var t gatehouse.RefreshToken
-	err := row.Scan(&t.Hash, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, &t.Scopes, &t.SessionID,
-		tm(&t.AuthTime), &t.AMR, &t.ACR, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RotatedAt), tm(&t.RevokedAt))
+	err := row.Scan(append([]any{&t.Hash, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, &t.Scopes, &t.SessionID,
+		tm(&t.AuthTime), &t.AMR, &t.ACR, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RotatedAt), tm(&t.RevokedAt)},
+		extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -306,9 +309,7 @@ func insertRefreshToken(ctx context.Context, q querier, t *gatehouse.RefreshToke
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
 			CASE WHEN g.expires_at < $12 THEN g.expires_at ELSE $12 END, $13, $14
 		FROM grants g WHERE g.tenant_id = $2 AND g.id = $3
-		RETURNING expires_at`,
-		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, list(t.Scopes), t.SessionID, ts(t.AuthTime),
-		list(t.AMR), t.ACR, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt)).Scan(tm(&stored))
+		RETURNING expires_at`, refreshArgs(t)...).Scan(tm(&stored))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return notFound("grant")
 	}
@@ -317,6 +318,12 @@ func insertRefreshToken(ctx context.Context, q querier, t *gatehouse.RefreshToke
 	}
 	t.ExpiresAt = stored
 	return nil
+}
+
+// refreshArgs are the values of refreshTokenColumns for t, in order.
+func refreshArgs(t *gatehouse.RefreshToken) []any {
+	return []any{t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, list(t.Scopes), t.SessionID, ts(t.AuthTime),
+		list(t.AMR), t.ACR, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt)}
 }
 
 // CreateRefreshToken stores a refresh token of an existing grant, giving
@@ -387,10 +394,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 	if !grantEnd.IsZero() && grantEnd.Before(next.ExpiresAt) {
 		next.ExpiresAt = grantEnd
 	}
-	tag, err := s.pool.Exec(ctx, qRotateRefresh, hash, ts(now),
-		next.Hash, next.TenantID, next.GrantID, next.Client, next.UserID, list(next.Scopes), next.SessionID,
-		ts(next.AuthTime), list(next.AMR), next.ACR, ts(next.CreatedAt), ts(next.ExpiresAt), ts(next.RotatedAt),
-		ts(next.RevokedAt))
+	tag, err := s.pool.Exec(ctx, qRotateRefresh, append(refreshArgs(next), hash, ts(now))...)
 	if err != nil {
 		return nil, dbError("rotate refresh token", err)
 	}
@@ -405,47 +409,44 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 	return old, nil
 }
 
-// qRotateRefresh claims a refresh token that is still usable ($1, at $2:
-// unrotated, unrevoked, unexpired, of a grant neither revoked nor past its
-// end) and inserts its successor ($3 to $16) in one statement: the INSERT
-// reads the claimed row, so nothing is inserted when nothing was claimed,
-// and a failing INSERT undoes the claim.
+// qRotateRefresh claims a refresh token that is still usable ($15, at
+// $16: unrotated, unrevoked, unexpired, of a grant neither revoked nor past
+// its end) and inserts its successor ($1 to $14, refreshArgs) in one
+// statement: the INSERT reads the claimed row, so nothing is inserted when
+// nothing was claimed, and a failing INSERT undoes the claim.
 const qRotateRefresh = `WITH claimed AS (
-		UPDATE refresh_tokens r SET rotated_at = $2
+		UPDATE refresh_tokens r SET rotated_at = $16
 		FROM grants g
-		WHERE r.hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+		WHERE r.hash = $15 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $16
 			AND g.tenant_id = r.tenant_id AND g.id = r.grant_id
-			AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $2)
+			AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > $16)
 		RETURNING r.hash)
 	INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
-	SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed`
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM claimed`
 
 // refreshForRotation reads the token with this hash and its grant and
 // judges them at now: the token, its grant's end, and CheckRotation's
 // error, with the token when that is EUSED.
 func (s *Store) refreshForRotation(ctx context.Context, hash []byte, now time.Time) (*gatehouse.RefreshToken, time.Time, error) {
-	var t gatehouse.RefreshToken
 	var grantEnd, grantRevoked time.Time
 	var grantFound bool
-	err := s.pool.QueryRow(ctx, `SELECT `+refreshTokenColumnsR+`, g.expires_at, g.revoked_at, g.id IS NOT NULL
+	t, err := scanRefreshToken(s.pool.QueryRow(ctx, `SELECT `+refreshTokenColumnsR+`, g.expires_at, g.revoked_at,
+			g.id IS NOT NULL
 		FROM refresh_tokens r LEFT JOIN grants g ON g.tenant_id = r.tenant_id AND g.id = r.grant_id
-		WHERE r.hash = $1`, hash).Scan(&t.Hash, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, &t.Scopes,
-		&t.SessionID, tm(&t.AuthTime), &t.AMR, &t.ACR, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RotatedAt),
-		tm(&t.RevokedAt), tm(&grantEnd), tm(&grantRevoked), &grantFound)
+		WHERE r.hash = $1`, hash), tm(&grantEnd), tm(&grantRevoked), &grantFound)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && !grantFound:
 		return nil, time.Time{}, notFound("refresh token")
 	case err != nil:
 		return nil, time.Time{}, dbError("rotate refresh token", err)
 	}
-	nilEmpty(&t.Scopes, &t.AMR)
 	if err := t.CheckRotation(now, grantEnd, grantRevoked); err != nil {
 		if gatehouse.IsCode(err, gatehouse.EUSED) {
-			return &t, grantEnd, err
+			return t, grantEnd, err
 		}
 		return nil, time.Time{}, err
 	}
-	return &t, grantEnd, nil
+	return t, grantEnd, nil
 }
 
 // RevokeRefreshToken marks the token with this hash revoked, keeping the

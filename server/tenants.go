@@ -20,11 +20,12 @@ type TenantLookup interface {
 // can send any number of made-up hosts and slugs.
 const maxCachedTenants = 10000
 
-// TenantCache answers Tenants from the store and keeps each answer, found
-// or ENOTFOUND, for a short time, so the hot path does not query the
-// store for every request. Other errors are never cached. After changing a
-// tenant's slug, domains or status, call Invalidate; other nodes see the
-// change when their entries expire.
+// TenantCache answers Tenants (and TenantByID) from the store and keeps
+// each answer, found or ENOTFOUND, for a short time, so the hot path does
+// not query the store for every request. Other errors are never cached.
+// After changing anything of a tenant (slug, domains, status, name,
+// branding, settings), call Invalidate; other nodes see the change when
+// their entries expire.
 type TenantCache struct {
 	store TenantLookup
 	ttl   time.Duration

@@ -288,11 +288,13 @@ const qInsertRefreshValues = `INSERT INTO refresh_tokens (` + refreshCols + `) V
 
 const qRefreshByHash = `SELECT ` + refreshCols + ` FROM refresh_tokens WHERE hash = ?`
 
-func scanRefreshToken(sc scanner) (*gatehouse.RefreshToken, error) {
+// scanRefreshToken scans refreshCols, then into extra the columns a
+// statement returns after them.
+func scanRefreshToken(sc scanner, extra ...any) (*gatehouse.RefreshToken, error) {
 	var t gatehouse.RefreshToken
-	err := sc.Scan(bytesCol{&t.Hash}, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, jsonCol{&t.Scopes},
+	err := sc.Scan(append([]any{bytesCol{&t.Hash}, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, jsonCol{&t.Scopes},
 		&t.SessionID, timeCol{&t.AuthTime}, jsonCol{&t.AMR}, &t.ACR, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt})
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -305,9 +307,17 @@ func scanRefreshToken(sc scanner) (*gatehouse.RefreshToken, error) {
 // that is not in the token's tenant inserts no row and returns none. A
 // missing expiry stays NULL, for the NOT NULL constraint to refuse.
 const qInsertRefresh = `INSERT INTO refresh_tokens (` + refreshCols + `)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN g.expires_at < ? THEN g.expires_at ELSE ? END, ?, ?
-	FROM grants g WHERE g.tenant_id = ? AND g.id = ?
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CASE WHEN g.expires_at < ?12 THEN g.expires_at ELSE ?12 END, ?13, ?14
+	FROM grants g WHERE g.tenant_id = ?2 AND g.id = ?3
 	RETURNING expires_at`
+
+// refreshArgs are the values of refreshCols for t, in order: the arguments
+// of qInsertRefresh and qInsertRefreshValues.
+func refreshArgs(t *gatehouse.RefreshToken) []any {
+	return []any{t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, jsonArg{t.Scopes}, t.SessionID,
+		micros(t.AuthTime), jsonArg{t.AMR}, t.ACR, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RotatedAt),
+		micros(t.RevokedAt)}
+}
 
 // insertRefreshToken runs qInsertRefresh, prepared and bound to the write
 // transaction, for t and writes the expiry stored back into t: ENOTFOUND
@@ -316,12 +326,8 @@ func (s *Store) insertRefreshToken(ctx context.Context, insert *sql.Stmt, t *gat
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	exp := micros(t.ExpiresAt)
 	var stored time.Time
-	err := insert.QueryRowContext(ctx,
-		t.Hash, t.TenantID, t.GrantID, t.Client, t.UserID, jsonArg{t.Scopes}, t.SessionID, micros(t.AuthTime),
-		jsonArg{t.AMR}, t.ACR, micros(t.CreatedAt), exp, exp, micros(t.RotatedAt), micros(t.RevokedAt),
-		t.TenantID, t.GrantID).Scan(timeCol{&stored})
+	err := insert.QueryRowContext(ctx, refreshArgs(t)...).Scan(timeCol{&stored})
 	if err != nil {
 		return noRows(err, "grant not found")
 	}
@@ -376,29 +382,30 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 	rotatedAt := now.UTC().Truncate(time.Microsecond)
 	var old *gatehouse.RefreshToken
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var t gatehouse.RefreshToken
 		var grantEnd time.Time
-		err := tx.StmtContext(ctx, rotate).QueryRowContext(ctx, micros(rotatedAt), hash, now.UnixMicro(), now.UnixMicro()).
-			Scan(bytesCol{&t.Hash}, &t.TenantID, &t.GrantID, &t.Client, &t.UserID, jsonCol{&t.Scopes},
-				&t.SessionID, timeCol{&t.AuthTime}, jsonCol{&t.AMR}, &t.ACR, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-				timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, timeCol{&grantEnd})
+		t, err := scanRefreshToken(tx.StmtContext(ctx, rotate).QueryRowContext(ctx, micros(rotatedAt), hash,
+			now.UnixMicro(), now.UnixMicro()), timeCol{&grantEnd})
 		if errors.Is(err, sql.ErrNoRows) {
+			// Nothing claimed: EUSED for a spent token, whatever its
+			// grant's state, so that its family is revoked; otherwise the
+			// token or its grant is gone, revoked or past its end.
 			t, err := scanRefreshToken(tx.StmtContext(ctx, lookup).QueryRowContext(ctx, hash))
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				return notFound("refresh token not found")
 			case err != nil:
 				return err
-			case t.RevokedAt.IsZero() && !t.RotatedAt.IsZero():
+			}
+			if err := t.CheckRotation(now, time.Time{}, time.Time{}); gatehouse.IsCode(err, gatehouse.EUSED) {
 				old = t
-				return gatehouse.Errorf(gatehouse.EUSED, "refresh token was already used")
+				return err
 			}
 			return notFound("refresh token not found")
 		}
 		if err != nil {
 			return err
 		}
-		next, err := issue(&t)
+		next, err := issue(t)
 		if err != nil {
 			return err
 		}
@@ -418,13 +425,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, now time.Ti
 		if next.CreatedAt.IsZero() {
 			next.CreatedAt = s.now()
 		}
-		exp := micros(next.ExpiresAt)
-		if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, next.Hash, next.TenantID, next.GrantID, next.Client,
-			next.UserID, jsonArg{next.Scopes}, next.SessionID, micros(next.AuthTime), jsonArg{next.AMR}, next.ACR,
-			micros(next.CreatedAt), exp, micros(next.RotatedAt), micros(next.RevokedAt)); err != nil {
+		if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, refreshArgs(next)...); err != nil {
 			return err
 		}
-		old = &t
+		old = t
 		return nil
 	})
 	if err != nil {

@@ -93,22 +93,7 @@ func testAuthRequestComplete(t *testing.T, s gatehouse.Store) {
 		codes[i] = newAuthCode(c, u, now)
 	}
 	errs := race(n, func(i int) error { return s.CompleteAuthRequest(ctx, tn.ID, r.ID, codes[i]) })
-	winner := -1
-	for i, err := range errs {
-		switch gatehouse.ErrorCode(err) {
-		case "":
-			if winner >= 0 {
-				t.Fatalf("CompleteAuthRequest: completions %d and %d both succeeded", winner, i)
-			}
-			winner = i
-		case gatehouse.ENOTFOUND:
-		default:
-			t.Errorf("CompleteAuthRequest %d: got %v, want success or ENOTFOUND", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("CompleteAuthRequest: no completion succeeded")
-	}
+	winner := SoleWinner(t, "CompleteAuthRequest", errs, gatehouse.ENOTFOUND)
 	_, err := s.GetAuthRequest(ctx, tn.ID, r.ID, now)
 	wantCode(t, "GetAuthRequest after CompleteAuthRequest", err, gatehouse.ENOTFOUND)
 	for i, code := range codes {

@@ -111,22 +111,7 @@ func testSigningKeyConcurrentCreate(t *testing.T, s gatehouse.Store) {
 			keys[i] = newSigningKey("", gatehouse.KeyPurposeOAuth, gatehouse.AlgES256, st, now)
 		}
 		errs := race(n, func(i int) error { return s.CreateSigningKey(ctx, keys[i]) })
-		winner := -1
-		for i, err := range errs {
-			switch gatehouse.ErrorCode(err) {
-			case "":
-				if winner >= 0 {
-					t.Fatalf("concurrent CreateSigningKey of a %s key: creators %d and %d both won", st, winner, i)
-				}
-				winner = i
-			case gatehouse.ECONFLICT:
-			default:
-				t.Errorf("creator %d of a %s key: got %v, want success or ECONFLICT", i, st, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("concurrent CreateSigningKey of a %s key: nobody won", st)
-		}
+		SoleWinner(t, "CreateSigningKey of a "+string(st)+" key", errs, gatehouse.ECONFLICT)
 	}
 	got, err := s.ListSigningKeys(ctx, "")
 	must(t, "ListSigningKeys", err)

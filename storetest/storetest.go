@@ -130,5 +130,29 @@ func race(n int, fn func(i int) error) []error {
 	return errs
 }
 
+// SoleWinner checks the errors of racing callers (race's result) for one
+// success, every other caller failing with the code lose, and returns the
+// winner's index.
+func SoleWinner(tb testing.TB, what string, errs []error, lose string) int {
+	tb.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			if winner >= 0 {
+				tb.Fatalf("concurrent %s: callers %d and %d both succeeded", what, winner, i)
+			}
+			winner = i
+		case lose:
+		default:
+			tb.Errorf("concurrent %s, caller %d: got %v, want success or %s", what, i, err, lose)
+		}
+	}
+	if winner < 0 {
+		tb.Fatalf("concurrent %s: no caller succeeded", what)
+	}
+	return winner
+}
+
 // errIssue is what the suite's failing issue callbacks return.
 var errIssue = errors.New("storetest: issue refused")

@@ -446,24 +446,11 @@ func testRefreshConcurrent(t *testing.T, s gatehouse.Store) {
 		olds[i] = o
 		return err
 	})
-	winner := -1
-	for i, err := range errs {
-		switch gatehouse.ErrorCode(err) {
-		case "":
-			if winner >= 0 {
-				t.Fatalf("concurrent RotateRefreshToken: rotators %d and %d both won", winner, i)
-			}
-			winner = i
-		case gatehouse.EUSED:
-			if olds[i] == nil || !bytes.Equal(olds[i].Hash, old.Hash) {
-				t.Errorf("rotator %d: got EUSED without the old token", i)
-			}
-		default:
-			t.Errorf("rotator %d: got %v, want success or EUSED", i, err)
+	winner := SoleWinner(t, "RotateRefreshToken", errs, gatehouse.EUSED)
+	for i, o := range olds {
+		if i != winner && (o == nil || !bytes.Equal(o.Hash, old.Hash)) {
+			t.Errorf("rotator %d: got EUSED without the old token", i)
 		}
-	}
-	if winner < 0 {
-		t.Fatal("concurrent RotateRefreshToken: nobody won")
 	}
 	for i, next := range nexts {
 		_, err := s.GetRefreshToken(ctx, next.Hash)

@@ -160,22 +160,7 @@ func testUserConcurrentUpdate(t *testing.T, s gatehouse.Store) {
 		c.Name = fmt.Sprintf("writer %d", i)
 		return s.UpdateUser(ctx, &c)
 	})
-	won := -1
-	for i, err := range errs {
-		switch gatehouse.ErrorCode(err) {
-		case "":
-			if won >= 0 {
-				t.Fatalf("UpdateUser: writers %d and %d both succeeded with revision 1", won, i)
-			}
-			won = i
-		case gatehouse.ECONFLICT:
-		default:
-			t.Fatalf("UpdateUser writer %d: got %v, want success or ECONFLICT", i, err)
-		}
-	}
-	if won < 0 {
-		t.Fatal("UpdateUser: no writer succeeded")
-	}
+	won := SoleWinner(t, "UpdateUser with revision 1", errs, gatehouse.ECONFLICT)
 	got, err := s.GetUser(ctx, tn.ID, u.ID)
 	must(t, "GetUser", err)
 	if want := fmt.Sprintf("writer %d", won); got.Name != want || got.Revision != 2 {
