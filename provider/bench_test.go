@@ -74,22 +74,27 @@ func BenchmarkTokenCodeGrant(b *testing.B) {
 }
 
 // BenchmarkTokenRefresh measures a refresh: the rotation transaction, the
-// user check and two signatures (RS256 ID token, ES256 access token).
+// user check and two signatures, the access token's (ES256) and the ID
+// token's with each algorithm.
 func BenchmarkTokenRefresh(b *testing.B) {
 	e := newEnv(b)
 	h := e.s.App.Handler()
-	c := e.s.MustClient(b, e.tenant.ID, nil)
-	rt := e.mustLogin(b, c, codeOpts{}).RefreshToken
-	target := e.s.URL + "/oauth/token"
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		req := formRequest(target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, c)
-		rec := benchServe(b, h, req, http.StatusOK)
-		rt = extract(b, rec.Body.String(), "refresh_token")
-		n++
+	for _, alg := range gatehouse.SigningAlgorithms() {
+		b.Run(alg, func(b *testing.B) {
+			c := e.s.MustClient(b, e.tenant.ID, func(c *gatehouse.Client) { c.IDTokenAlg = alg })
+			rt := e.mustLogin(b, c, codeOpts{}).RefreshToken
+			target := e.s.URL + "/oauth/token"
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				req := formRequest(target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, c)
+				rec := benchServe(b, h, req, http.StatusOK)
+				rt = extract(b, rec.Body.String(), "refresh_token")
+				n++
+			}
+			reportRate(b, n)
+		})
 	}
-	reportRate(b, n)
 }
 
 // BenchmarkTokenClientCredentials measures the client credentials grant:
