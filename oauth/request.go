@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -143,13 +144,8 @@ func ParseClientAuth(r *http.Request) (ClientAuth, error) {
 	} else if err := checkParams(r.PostForm); err != nil {
 		return ClientAuth{}, err
 	}
-	// A partial parse is enough: it only looks for names that must not
-	// be there.
-	query, _ := url.ParseQuery(r.URL.RawQuery)
-	for _, name := range []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"} {
-		if query.Has(name) {
-			return ClientAuth{}, InvalidRequest("client credentials must be sent in the request body, not in the URL")
-		}
+	if queryNames(r.URL.RawQuery, "client_id", "client_secret", "client_assertion", "client_assertion_type") {
+		return ClientAuth{}, InvalidRequest("client credentials must be sent in the request body, not in the URL")
 	}
 	form := r.PostForm
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
@@ -243,8 +239,7 @@ func BearerToken(r *http.Request) (token string, present bool, err error) {
 			present = true
 		}
 	}
-	query, _ := url.ParseQuery(r.URL.RawQuery)
-	if query.Has("access_token") {
+	if queryNames(r.URL.RawQuery, "access_token") {
 		return "", true, InvalidRequest("access tokens are not accepted in the URL")
 	}
 	if r.Method == http.MethodPost && isForm(r) {
@@ -262,6 +257,31 @@ func BearerToken(r *http.Request) (token string, present bool, err error) {
 		}
 	}
 	return token, present, nil
+}
+
+// queryNames reports whether a raw query string names any of names. It
+// reads every parameter, however many there are and whatever the others
+// hold, each ended by & or ; and its name percent-decoded when it can be:
+// url.ParseQuery returns nothing at all past 10,000 parameters and drops a
+// parameter holding a semicolon, so a check built on it would let a
+// credential through behind either.
+func queryNames(raw string, names ...string) bool {
+	for raw != "" {
+		part := raw
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = ""
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if decoded, err := url.QueryUnescape(name); err == nil {
+			name = decoded
+		}
+		if slices.Contains(names, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // isB64Token reports whether s is a b64token (RFC 6750 §2.1):

@@ -96,9 +96,14 @@ func (p *Provider) jwtBearerGrant(ctx context.Context, tr *tokenRequest) (*token
 		ExpiresAt: exp,
 	}
 	if err := p.store.CreateGrant(ctx, g); err != nil {
-		if gatehouse.IsCode(err, gatehouse.ENOTFOUND) {
+		switch gatehouse.ErrorCode(err) {
+		case gatehouse.ENOTFOUND:
 			// The credential, user or client went away since the checks.
 			return nil, p.refuseCredential(ctx, tr, cred, "credential or user deleted")
+		case gatehouse.ECONFLICT:
+			// The store's answer for a credential revoked since the checks
+			// (Store.CreateGrant).
+			return nil, p.refuseCredential(ctx, tr, cred, "credential revoked")
 		}
 		return nil, fmt.Errorf("create grant: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
+	"github.com/gatehouse-id/gatehouse/provider"
+	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/token"
 )
 
@@ -495,6 +498,53 @@ func TestJWTBearerGrantTokenEndsWithCredential(t *testing.T) {
 	if exp, _ := jwtClaims(t, ts.AccessToken)["exp"].(float64); int64(exp) != cred.ExpiresAt.Unix() {
 		t.Errorf("got exp %v, want the credential's %d", exp, cred.ExpiresAt.Unix())
 	}
+}
+
+// revokingStore revokes the JWT credential of a grant just before storing
+// the grant: a revocation that lands between an exchange's checks and its
+// grant.
+type revokingStore struct {
+	gatehouse.Store
+	now func() time.Time
+}
+
+func (s revokingStore) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
+	if g.JWTCredentialID != "" {
+		if err := s.Store.RevokeJWTCredential(ctx, g.TenantID, g.JWTCredentialID, s.now()); err != nil {
+			return err
+		}
+	}
+	return s.Store.CreateGrant(ctx, g)
+}
+
+// TestJWTBearerGrantRevokedMeanwhile presents a credential that is revoked
+// while the exchange runs. The store refuses the grant; the client gets
+// the refusal of any revoked credential, never a server error.
+func TestJWTBearerGrantRevokedMeanwhile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	app := e.bearerApp(t, e.tenant.ID, nil)
+	raw, _ := e.mustCredential(t, credOpts{})
+	srv, err := server.New(server.Options{Issuer: e.s.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider.New(provider.Options{
+		Store: revokingStore{Store: e.s.Store, now: e.s.Clock.Now}, Tokens: e.s.App.Tokens, Clock: e.s.Clock.Now,
+	}).Register(srv)
+
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, formRequest(e.s.URL+"/oauth/token", bearerForm(raw, ""), app))
+	res := result{status: rec.Code, header: rec.Header(), raw: rec.Body.Bytes()}
+	if err := json.Unmarshal(res.raw, &res.body); err != nil {
+		t.Fatalf("got %d %q, want a JSON error", res.status, res.raw)
+	}
+	wantError(t, res, http.StatusBadRequest, "invalid_grant")
+	if d := res.str("error_description"); d != credentialRefused {
+		t.Errorf("got description %q, want %q", d, credentialRefused)
+	}
+	// The revocation held: the real server refuses the credential too.
+	wantError(t, e.exchangeCredential(t, app, raw, ""), http.StatusBadRequest, "invalid_grant")
 }
 
 // BenchmarkTokenJWTBearer measures the JWT bearer exchange: client
