@@ -63,7 +63,10 @@ func WriteTokenError(w http.ResponseWriter, err error) {
 // WriteClientError is WriteTokenError for a request whose client tried
 // HTTP Basic authentication when basic is true (see UsedBasic): an
 // invalid_client error then carries `WWW-Authenticate: Basic
-// realm="gatehouse"` with its 401, as RFC 6749 §5.2 requires.
+// realm="gatehouse"` with its 401, as RFC 6749 §5.2 requires. Without
+// Basic it keeps its 401 (§5.2 allows one) but no challenge: a client
+// that authenticates in the body, often a page's script, must not have
+// the browser offer its user a password dialog.
 func WriteClientError(w http.ResponseWriter, err error, basic bool) {
 	code, desc, status := deliverable(err)
 	if basic && code == CodeInvalidClient {
