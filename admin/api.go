@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,8 +84,10 @@ type Router interface {
 	HandlePage(pattern string, h http.Handler)
 }
 
-// Register adds every endpoint of the API to r.
-func (api *API) Register(r Router) {
+// Register adds every endpoint of the API to r, and under /api/v1/ an
+// answer in the API's JSON for the requests no endpoint takes.
+func (api *API) Register(router Router) {
+	r := newRouteTable(router)
 	r.HandleAPI("GET /api/v1/openapi.json", http.HandlerFunc(api.serveOpenAPI))
 	api.registerClients(r)
 	api.registerUsers(r)
@@ -98,6 +101,7 @@ func (api *API) Register(r Router) {
 	if api.runtime != nil {
 		api.registerRuntime(r)
 	}
+	router.HandleAPI(apiPrefix, r)
 }
 
 // Sessions tells who is signed in on the hosted pages (login.Login).
@@ -419,10 +423,39 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // maxJSONBody bounds request bodies of the API.
 const maxJSONBody = 256 << 10
 
+// readBody reads the body of a request, which must not be longer than
+// maxJSONBody.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+	switch {
+	case err != nil:
+		return nil, &gatehouse.Error{Code: errMalformed, Message: "the body could not be read"}
+	case len(b) > maxJSONBody:
+		return nil, &gatehouse.Error{Code: errMalformed,
+			Message: "the body must be at most " + strconv.Itoa(maxJSONBody>>10) + " KiB"}
+	}
+	return b, nil
+}
+
 // decodeJSON reads one JSON object into v, refusing unknown fields (a
-// misspelled field must not be silently ignored) and trailing data.
+// misspelled field must not be silently ignored), a member given twice
+// and trailing data.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeObject(b, v)
+}
+
+// decodeObject is decodeJSON for a body already read.
+func decodeObject(b []byte, v any) error {
+	// encoding/json would take null for an empty object, and report a
+	// string or a list as a type error of no field.
+	if body := bytes.TrimLeft(b, jsonSpace); len(body) == 0 || body[0] != '{' {
+		return &gatehouse.Error{Code: errMalformed, Message: "the body must be a JSON object"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		msg := "the body must be a JSON object"
@@ -434,17 +467,125 @@ func decodeJSON(r *http.Request, v any) error {
 				Fields: []gatehouse.FieldError{{Field: typ.Field, Message: "must be " + jsonType(typ.Type)}}}
 		case errors.As(err, &syn):
 			msg = "the body is not valid JSON (at byte " + strconv.FormatInt(syn.Offset, 10) + ")"
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &gatehouse.Error{Code: gatehouse.EINVALID, Message: field + ": is not a field of this object",
-				Fields: []gatehouse.FieldError{{Field: field, Message: "is not a field of this object"}}}
+		case strings.HasPrefix(err.Error(), unknownFieldPrefix):
+			return unknownField(strings.TrimPrefix(err.Error(), unknownFieldPrefix))
 		}
 		return &gatehouse.Error{Code: errMalformed, Message: msg}
 	}
-	if dec.More() {
+	// RFC 8259 §2: only whitespace may follow the value. Decoder.More
+	// does not look past a stray "}" or "]".
+	if len(bytes.TrimLeft(b[dec.InputOffset():], jsonSpace)) > 0 {
 		return &gatehouse.Error{Code: errMalformed, Message: "the body must hold one JSON object"}
 	}
+	if path, ok := repeatedMember(b); ok {
+		return &gatehouse.Error{Code: gatehouse.EINVALID, Message: path + ": is given more than once",
+			Fields: []gatehouse.FieldError{{Field: path, Message: "is given more than once"}}}
+	}
 	return nil
+}
+
+// jsonSpace is the whitespace of RFC 8259 §2.
+const jsonSpace = " \t\r\n"
+
+// unknownFieldPrefix starts the error encoding/json reports an unknown
+// field with, followed by the name quoted as Go quotes it (%q).
+const unknownFieldPrefix = "json: unknown field "
+
+// maxFieldName bounds a member name repeated in an error.
+const maxFieldName = 100
+
+// unknownField is the error for a member that is no field of its object;
+// quoted is its name as encoding/json's error gives it.
+func unknownField(quoted string) error {
+	name, err := strconv.Unquote(quoted)
+	if err != nil {
+		name = quoted
+	}
+	if name == "" {
+		return &gatehouse.Error{Code: gatehouse.EINVALID,
+			Message: "the body has a member with an empty name, which is not a field of this object"}
+	}
+	name = truncateRunes(strings.ToValidUTF8(name, "\uFFFD"), maxFieldName)
+	return &gatehouse.Error{Code: gatehouse.EINVALID, Message: name + ": is not a field of this object",
+		Fields: []gatehouse.FieldError{{Field: name, Message: "is not a field of this object"}}}
+}
+
+// repeatedMember returns the path ("config.redirect_uris", "roles[2]")
+// of the first member of an object in the JSON text b whose name an
+// earlier member of the same object has: encoding/json would keep the
+// last value and drop the others unsaid. b must be valid JSON.
+func repeatedMember(b []byte) (string, bool) {
+	type level struct {
+		// names are those seen so far in an object; nil in an array.
+		names map[string]bool
+		path  string
+		// name is the member being read; index the element.
+		name     string
+		index    int
+		wantName bool
+	}
+	var stack []*level
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.names == nil {
+			return top.path + "[" + strconv.Itoa(top.index) + "]"
+		}
+		if top.path == "" {
+			return top.name
+		}
+		return top.path + "." + top.name
+	}
+	valueDone := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.names == nil {
+			top.index++
+		} else {
+			top.wantName = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantName {
+			top := stack[n-1]
+			name, ok := tok.(string)
+			if !ok {
+				// The object's closing brace.
+				stack = stack[:n-1]
+				valueDone()
+				continue
+			}
+			top.name, top.wantName = name, false
+			if top.names[name] {
+				return truncateRunes(strings.ToValidUTF8(child(), "\uFFFD"), maxFieldName), true
+			}
+			top.names[name] = true
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{names: map[string]bool{}, path: child(), wantName: true})
+		case json.Delim('['):
+			stack = append(stack, &level{path: child()})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+		if len(stack) == 0 {
+			return "", false
+		}
+	}
 }
 
 // jsonType names the JSON value a Go type decodes from, for a message.

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,15 +75,14 @@ func decodeEmpty(r *http.Request) error {
 // decodeEmptyOr decodes a JSON object into v, and accepts an absent body
 // as one with every field left out.
 func decodeEmptyOr(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody))
+	b, err := readBody(r)
 	if err != nil {
-		return &gatehouse.Error{Code: errMalformed, Message: "the body could not be read"}
+		return err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(bytes.TrimLeft(b, jsonSpace)) == 0 {
 		return nil
 	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return decodeJSON(r, v)
+	return decodeObject(b, v)
 }
 
 func (api *API) createInstallKey(w http.ResponseWriter, r *http.Request, c *Caller) error {

@@ -73,3 +73,35 @@ func TestNoServerErrorForBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownOperation checks that a request under /api/v1/ that no
+// operation takes is answered in the API's JSON, as every other error.
+func TestUnknownOperation(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	acme := s.MustTenant(t, "acme")
+	key := mustKey(t, s, acme.ID, gatehouse.APIScopeTenantRead)
+	tests := []struct {
+		name, method, path string
+		wantStatus         int
+		wantAllow          string
+	}{
+		{"unknown path", "GET", "/api/v1/nope", http.StatusNotFound, ""},
+		{"unknown path on a tenant issuer", "POST", "/t/acme/api/v1/clients/x/nope", http.StatusNotFound, ""},
+		{"a path variable that is a lone %2F", "GET", "/api/v1/users/%2F", http.StatusNotFound, ""},
+		{"a lone %2F before a sub-resource", "PUT", "/api/v1/users/%2F/roles", http.StatusNotFound, ""},
+		{"method the path does not take", "DELETE", "/api/v1/tenant", http.StatusMethodNotAllowed, "GET, HEAD, PUT"},
+		{"method of a path with a variable", "PATCH", "/api/v1/clients/x", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := send(t, tt.method, s.URL+tt.path, key, nil, nil)
+			if r.status != tt.wantStatus || errorCode(r.doc) != gatehouse.ENOTFOUND {
+				t.Errorf("got %d %q (%s), want %d %q", r.status, errorCode(r.doc), r.raw, tt.wantStatus, gatehouse.ENOTFOUND)
+			}
+			if got := r.header.Get("Allow"); got != tt.wantAllow {
+				t.Errorf("got Allow %q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+}

@@ -71,6 +71,10 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		}
 	}
 	for _, p := range rec.patterns {
+		if p == apiPrefix {
+			// The answer to what no operation takes is not an operation.
+			continue
+		}
 		if !slices.Contains(documented, p) {
 			t.Errorf("route %q is registered but not documented", p)
 		}

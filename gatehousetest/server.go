@@ -65,11 +65,29 @@ type Server struct {
 	Log *SyncBuffer
 }
 
+// Option changes the server MustRunServer starts.
+type Option func(*options)
+
+type options struct {
+	wrapStore func(gatehouse.Store) gatehouse.Store
+}
+
+// WithStore has the server use wrap's answer in place of its SQLite store
+// (a TextStore, say). Server.Store stays the SQLite store, for the test's
+// own reads and writes.
+func WithStore(wrap func(gatehouse.Store) gatehouse.Store) Option {
+	return func(o *options) { o.wrapStore = wrap }
+}
+
 // MustRunServer starts a Gatehouse on 127.0.0.1 with SQLite in t.TempDir()
 // and stops it when the test ends. The clock starts at the current time
 // (truncated to the second) and moves only when the test moves it.
-func MustRunServer(t testing.TB) *Server {
+func MustRunServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
 	now := clock.Now
 	ctx := context.Background()
@@ -105,9 +123,13 @@ func MustRunServer(t testing.TB) *Server {
 	}
 	logBuf := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(io.MultiWriter(logBuf, testLogWriter()), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var served gatehouse.Store = st
+	if o.wrapStore != nil {
+		served = o.wrapStore(st)
+	}
 	a, err := app.New(ctx, app.Options{
 		Config:          cfg,
-		Store:           st,
+		Store:           served,
 		MasterKey:       newMasterKey(),
 		Logger:          log,
 		Clock:           now,
