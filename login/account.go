@@ -156,6 +156,10 @@ func (l *Login) accountAction(w http.ResponseWriter, r *http.Request, act func(i
 func (l *Login) serveRevokeSession(w http.ResponseWriter, r *http.Request) {
 	l.accountAction(w, r, func(iss gatehouse.Issuer, a *account) {
 		id := r.PostForm.Get("session")
+		if id == "" || len(id) > 64 || !validText(id) {
+			redirect(w, accountDone(iss, ""))
+			return
+		}
 		s, err := l.store.GetSession(r.Context(), a.user.TenantID, id)
 		if gatehouse.IsCode(err, gatehouse.ENOTFOUND) || (err == nil && s.UserID != a.user.ID) {
 			// Not one of this user's sessions: nothing to do, and nothing
@@ -184,7 +188,7 @@ func (l *Login) serveRevokeSession(w http.ResponseWriter, r *http.Request) {
 func (l *Login) serveRevokeApp(w http.ResponseWriter, r *http.Request) {
 	l.accountAction(w, r, func(iss gatehouse.Issuer, a *account) {
 		client := r.PostForm.Get("client")
-		if client == "" || len(client) > 64 {
+		if client == "" || len(client) > 64 || !validText(client) {
 			redirect(w, accountDone(iss, ""))
 			return
 		}

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,6 +46,15 @@ var maxParamLen = map[string]int{
 	"id_token_hint":  16 << 10,
 }
 
+// storedParams are the parameters kept as they came with a pending
+// request; the others are checked against fixed values first.
+var storedParams = []string{"state", "nonce", "login_hint", "ui_locales", "acr_values"}
+
+// maxMaxAge is the largest max_age kept: a session never lives that long,
+// so a larger one asks for nothing more, and PostgreSQL keeps max_age in
+// an integer column.
+const maxMaxAge = math.MaxInt32
+
 // maxClientIDLen and maxRedirectURILen bound the two values checked before
 // anything else.
 const (
@@ -78,7 +88,7 @@ func splitHandle(h string) (tenantID, id string, ok bool) {
 		return "", "", false
 	}
 	tenantID, id, ok = strings.Cut(h, ".")
-	return tenantID, id, ok && tenantID != "" && id != ""
+	return tenantID, id, ok && tenantID != "" && id != "" && validText(h)
 }
 
 // has reports whether the request asked for a prompt value.
@@ -165,7 +175,7 @@ func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*f
 		return nil, errRepeatedClient
 	case clientID == "":
 		return nil, errNoClient
-	case len(clientID) > maxClientIDLen:
+	case len(clientID) > maxClientIDLen, !validText(clientID):
 		return nil, errUnknownClient
 	case len(redirectURI) > maxRedirectURILen:
 		return nil, errBadRedirect
@@ -253,6 +263,11 @@ func (l *Login) checkRequest(f *flow, p params) *oauth.Error {
 			return oauth.InvalidRequest("parameter %s is too long", name)
 		}
 	}
+	for _, name := range storedParams {
+		if !validText(p.one(name)) {
+			return oauth.InvalidRequest("parameter %s must be UTF-8 text without NUL characters", name)
+		}
+	}
 	if p.one("request") != "" {
 		return &oauth.Error{Code: codeRequestNotSupported, Description: "request objects are not supported"}
 	}
@@ -283,7 +298,7 @@ func (l *Login) checkRequest(f *flow, p params) *oauth.Error {
 		if err != nil || n < 0 || strings.HasPrefix(s, "+") {
 			return oauth.InvalidRequest("max_age must be a number of seconds")
 		}
-		req.MaxAge = n
+		req.MaxAge = min(n, maxMaxAge)
 	}
 	if raw := p.one("id_token_hint"); raw != "" {
 		claims, err := l.tokens.VerifyIDTokenHint(raw, f.iss.URL)

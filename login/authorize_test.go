@@ -102,6 +102,8 @@ func TestAuthorizeErrors(t *testing.T) {
 		{"malformed max_age", nil, url.Values{"max_age": {"soon"}}, "invalid_request", false, "query"},
 		{"bad id_token_hint", nil, url.Values{"id_token_hint": {"not.a.token"}}, "invalid_request", false, "query"},
 		{"state too long", nil, url.Values{"state": {strings.Repeat("s", 3000)}}, "invalid_request", true, "query"},
+		{"nonce that is not UTF-8", nil, url.Values{"nonce": {"n\xff"}}, "invalid_request", false, "query"},
+		{"login_hint with a NUL", nil, url.Values{"login_hint": {"ana\x00"}}, "invalid_request", false, "query"},
 		{"error in form_post mode", nil, url.Values{"response_mode": {"form_post"}, "response_type": {"token"}}, "unsupported_response_type", false, "form_post"},
 		{"prompt=none without consent in form_post mode", s.MustClient(t, fx.tenant.ID, nil), url.Values{"prompt": {"none"}, "response_mode": {"form_post"}}, "consent_required", false, "form_post"},
 	}
@@ -156,4 +158,21 @@ func TestAuthorizeErrors(t *testing.T) {
 			t.Errorf("got %v, want unsupported_response_type with state", cb.params)
 		}
 	})
+}
+
+// TestAuthorizeLongMaxAge checks that a max_age longer than any session
+// lives asks for nothing more, however many digits it has: it used to
+// overflow into a negative duration, which no session satisfies.
+func TestAuthorizeLongMaxAge(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", func(c *gatehouse.Client) { c.FirstParty = true })
+	b := newBrowser(t, s)
+	checkResponse(t, callbackOf(t, b, b.signIn(b.Get(authorizeURL(s.URL, fx.client, nil)), "ana", password)), s.URL)
+	for _, maxAge := range []string{"2147483647", "2147483648", "9999999999"} {
+		t.Run(maxAge, func(t *testing.T) {
+			u := authorizeURL(s.URL, fx.client, url.Values{"prompt": {"none"}, "max_age": {maxAge}})
+			checkResponse(t, callbackOf(t, b, b.Get(u)), s.URL)
+		})
+	}
 }

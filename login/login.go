@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/token"
@@ -333,10 +334,16 @@ var (
 )
 
 // storeError maps a store failure to the page shown for it and logs it.
+// A value the store refused to keep is the request's fault, not the
+// server's.
 func (l *Login) storeError(r *http.Request, op string, err error) *web.PageError {
-	if gatehouse.IsCode(err, gatehouse.EUNAVAILABLE) {
+	switch {
+	case gatehouse.IsCode(err, gatehouse.EUNAVAILABLE):
 		l.log.WarnContext(r.Context(), op, "err", err)
 		return web.UnavailableError()
+	case gatehouse.IsCode(err, gatehouse.EINVALID):
+		l.log.WarnContext(r.Context(), op, "err", err)
+		return errBadRequest
 	}
 	l.log.ErrorContext(r.Context(), op, "err", err)
 	return web.InternalError()
@@ -364,6 +371,14 @@ func (l *Login) remoteIP(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ip.Unmap()
+}
+
+// validText reports whether s is text that every store can keep and look
+// up: UTF-8 without NUL, the two things PostgreSQL's text refuses. Values
+// from a request that are not are refused, or match nothing, before they
+// reach the store.
+func validText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // maxUserAgent bounds what is kept of a User-Agent header.

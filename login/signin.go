@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
@@ -48,7 +48,7 @@ func (l *Login) authenticate(r *http.Request, tenantID, name, password string) (
 		return nil, signInThrottled, "rate_limited", nil
 	}
 	if name == "" || password == "" || len(name) > maxSignInName || len(password) > gatehouse.MaxPasswordLength ||
-		!utf8.ValidString(name) {
+		!validText(name) {
 		l.ipFails.fail(ip, now)
 		return nil, signInBad, "malformed", nil
 	}
@@ -264,11 +264,18 @@ func (l *Login) signIn(w http.ResponseWriter, r *http.Request, tenant *gatehouse
 }
 
 // auditName is the typed name as the audit log keeps it: trimmed,
-// lower-cased and bounded.
+// lower-cased, without control characters and bounded. It must stay
+// UTF-8: details that are not come back from the store changed, and no
+// longer match the chain's hash; PostgreSQL refuses a NUL outright.
 func auditName(s string) string {
-	s = strings.ToValidUTF8(strings.ToLower(strings.TrimSpace(s)), "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(strings.ToLower(strings.TrimSpace(s)), ""))
 	if len(s) > 100 {
-		s = s[:100]
+		s = strings.ToValidUTF8(s[:100], "")
 	}
 	return s
 }

@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/gatehousetest"
 )
 
@@ -359,5 +362,37 @@ func TestTenantDisabledMidFlow(t *testing.T) {
 				t.Error("signing in to a disabled tenant started a session")
 			}
 		})
+	}
+}
+
+// TestSignInAuditNames signs in with names the audit log must clean up:
+// a NUL (PostgreSQL refuses it), bytes that are not UTF-8, a control
+// sequence, and a name whose hundredth byte falls inside a character
+// (cut there, it came back from the store changed, and the tenant's chain
+// no longer verified). Each failure is recorded, and the chain verifies.
+func TestSignInAuditNames(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme", nil)
+	b := newBrowser(t, s)
+	form := b.Get(authorizeURL(s.URL, fx.client, nil))
+	names := []string{"ana\x00", "\xffana", "ana\x1b[2J", strings.Repeat("x", 99) + "é"}
+	for _, name := range names {
+		if p := b.signIn(form, name, "wrong password"); p.Status != http.StatusOK {
+			t.Errorf("%q: got %d, want the form again", name, p.Status)
+		}
+	}
+	evs := s.MustAuditEvents(t, fx.tenant.ID, "signin")
+	if len(evs) != len(names) {
+		t.Fatalf("got %d sign-in events, want %d", len(evs), len(names))
+	}
+	for _, e := range evs {
+		if name := e.Details["username"]; !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+			t.Errorf("the audit log keeps the name %q", name)
+		}
+	}
+	rep, err := audit.Verify(context.Background(), s.Store, s.App.Sealer.AuditKey(), fx.tenant.ID)
+	if err != nil || !rep.OK {
+		t.Errorf("got %+v (%v), want the chain to verify", rep, err)
 	}
 }

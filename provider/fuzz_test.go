@@ -3,15 +3,12 @@ package provider_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,7 +68,7 @@ const (
 type fuzzFixture struct {
 	e  *env
 	h  http.Handler
-	db *sql.DB // read-only, for the row checks
+	db *gatehousetest.DB // read-only, for the row checks
 
 	app, pub, foreign *gatehousetest.Client
 	// fixed holds the placeholders whose value does not change, as
@@ -112,18 +109,7 @@ func newFuzzFixture(f *testing.F) *fuzzFixture {
 			"{cc}", fx.clientCredentials(f, prefix), "{assertion}", assertion)
 	}
 
-	path := filepath.Join(e.s.Dir, "gatehouse.db")
-	if _, err := os.Stat(path); err != nil {
-		f.Fatalf("the store's file: %v", err)
-	}
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: "mode=ro&_pragma=busy_timeout(5000)"}
-	db, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		f.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	f.Cleanup(func() { db.Close() })
-	fx.db = db
+	fx.db = e.s.MustOpenDB(f)
 	return fx
 }
 
@@ -290,20 +276,6 @@ const (
 	writesGrants                    // token: grants and refresh tokens
 )
 
-// rowCounts count the rows of the token state a request may add.
-type rowCounts struct{ grants, refreshTokens, revokedTokens int64 }
-
-func (fx *fuzzFixture) rows(t *testing.T) rowCounts {
-	t.Helper()
-	var n rowCounts
-	err := fx.db.QueryRow(`SELECT (SELECT count(*) FROM grants), (SELECT count(*) FROM refresh_tokens),
-		(SELECT count(*) FROM revoked_tokens)`).Scan(&n.grants, &n.refreshTokens, &n.revokedTokens)
-	if err != nil {
-		t.Fatalf("count rows: %v", err)
-	}
-	return n
-}
-
 // serverLog returns the last lines the server logged, which hold the
 // stack of a recovered panic.
 func (fx *fuzzFixture) serverLog() string {
@@ -394,9 +366,9 @@ func (fx *fuzzFixture) run(t *testing.T, ep endpoint, in fuzzInput) {
 		t.Skip("not a request HTTP/1.1 can carry")
 	}
 	basic := usedBasic(req)
-	before := fx.rows(t)
+	before := fx.db.MustRowCounts(t)
 	rec := fx.serve(req)
-	after := fx.rows(t)
+	after := fx.db.MustRowCounts(t)
 	raw := rec.Body.Bytes()
 	fail := func(format string, args ...any) {
 		t.Helper()
@@ -457,16 +429,17 @@ func (fx *fuzzFixture) run(t *testing.T, ep endpoint, in fuzzInput) {
 // accounts for: a refused request none (a failed exchange leaves no grant
 // or refresh token behind), a successful one only those its endpoint
 // writes. Rows may go: the server sweeps on its own schedule.
-func checkRows(fail func(string, ...any), ep endpoint, status int, before, after rowCounts) {
-	grants := after.grants > before.grants || after.refreshTokens > before.refreshTokens
-	revoked := after.revokedTokens > before.revokedTokens
+func checkRows(fail func(string, ...any), ep endpoint, status int, before, after gatehousetest.RowCounts) {
+	grew := func(table string) bool { return after[table] > before[table] }
+	grants := grew("grants") || grew("refresh_tokens")
+	revoked := grew("revoked_tokens")
 	switch {
 	case status != http.StatusOK && (grants || revoked):
-		fail("a refused request added rows: %+v before, %+v after", before, after)
+		fail("a refused request added rows: %v", before.Added(after))
 	case ep.writes == writesNothing && (grants || revoked):
-		fail("a read-only endpoint added rows: %+v before, %+v after", before, after)
+		fail("a read-only endpoint added rows: %v", before.Added(after))
 	case ep.writes == writesRevocations && grants:
-		fail("a revocation added a grant or a refresh token: %+v before, %+v after", before, after)
+		fail("a revocation added a grant or a refresh token: %v", before.Added(after))
 	}
 }
 
