@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
-	"maps"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
@@ -199,9 +200,30 @@ func (r *Recorder) prepare(ev gatehouse.AuditEvent) *gatehouse.AuditEvent {
 	}
 	// The stores keep microseconds in UTC; hash exactly what they keep.
 	ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
-	ev.Details = maps.Clone(ev.Details)
+	// Likewise text: much of it comes from requests (a user agent, a name
+	// typed in a form), and PostgreSQL refuses what is not UTF-8 or holds
+	// a NUL, which would lose the whole batch written with it.
+	for _, p := range []*string{&ev.Actor, &ev.Action, &ev.Target, &ev.Result, &ev.IP, &ev.UserAgent} {
+		*p = storable(*p)
+	}
+	if ev.Details != nil {
+		details := make(map[string]string, len(ev.Details))
+		for k, v := range ev.Details {
+			details[storable(k)] = storable(v)
+		}
+		ev.Details = details
+	}
 	ev.Seq, ev.PrevHash, ev.Hash = 0, nil, nil
 	return &ev
+}
+
+// storable returns s as every store keeps it: UTF-8 without NUL, each
+// NUL and each run of bytes that are not UTF-8 replaced by U+FFFD.
+func storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func (r *Recorder) enqueue(ctx context.Context, ev *gatehouse.AuditEvent, done chan error) error {

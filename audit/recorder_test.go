@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -643,4 +644,52 @@ func BenchmarkRecord(b *testing.B) {
 		mustClose(b, r)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
+}
+
+// TestRecordStorableText records events whose text is not what every
+// store keeps (bytes that are not UTF-8, a NUL): such text arrives with
+// requests, in a user agent or a name typed in a form. PostgreSQL would
+// refuse it, and the whole batch with it; and the chain must hash the
+// text as stored. Each is kept with U+FFFD in place of what was wrong,
+// and the chain verifies.
+func TestRecordStorableText(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	r := NewRecorder(st, testKey, tickingClock(), nil, Options{})
+	ctx := context.Background()
+	tests := []struct {
+		in, want string
+	}{
+		{"plain ascii", "plain ascii"},
+		{"émile", "émile"},
+		{"ana\x00", "ana\uFFFD"},
+		{"\xffana", "\uFFFDana"},
+		{"a\xff\xfeb", "a\uFFFDb"},
+		{strings.Repeat("x", 99) + "\xc3", strings.Repeat("x", 99) + "\uFFFD"},
+	}
+	for i, tt := range tests {
+		ev := event("", "signin", i)
+		ev.Actor, ev.Target, ev.UserAgent = tt.in, tt.in, tt.in
+		ev.Details = map[string]string{"name": tt.in, tt.in: "key"}
+		if err := r.RecordSync(ctx, ev); err != nil {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+	}
+	mustClose(t, r)
+	events, _, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != len(tests) {
+		t.Fatalf("got %d events, want %d", len(events), len(tests))
+	}
+	for i, tt := range tests {
+		ev := events[i]
+		got := []string{ev.Actor, ev.Target, ev.UserAgent, ev.Details["name"], ev.Details[tt.want]}
+		want := []string{tt.want, tt.want, tt.want, tt.want, "key"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q stored as %q, want %q", tt.in, got, want)
+		}
+	}
+	mustVerify(t, st, "", int64(len(tests)))
 }
