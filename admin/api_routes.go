@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse"
+	"github.com/gatehouse-id/gatehouse/server"
 )
 
 // apiPrefix is where every operation of the API lives.
@@ -44,13 +45,7 @@ var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 // with Allow when its path is an operation's under another method, 404
 // otherwise.
 func (t *routeTable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var allow []string
-	for _, m := range probeMethods {
-		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
-		if _, pattern := t.known.Handler(probe); pattern != "" {
-			allow = append(allow, m)
-		}
-	}
+	allow := server.AllowedMethods(t.known, r, probeMethods...)
 	if len(allow) == 0 {
 		writeJSON(w, http.StatusNotFound, errorDoc{Error: errorBody{Code: gatehouse.ENOTFOUND,
 			Message: "no operation of the API has this path; see " + apiPrefix + "openapi.json"}})

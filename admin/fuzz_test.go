@@ -283,20 +283,7 @@ func FuzzAdminAPI(f *testing.F) {
 			"{tenant}": fx.tenant.ID, "{client}": fx.client.ID, "{credential}": fx.client.Credentials[0].ID,
 			"{user}": fx.user.ID, "{key}": fx.keyID,
 		}
-		path, routable := o.path, true
-		last, resource := -1, ""
-		for name := range ids {
-			if i := strings.LastIndex(path, name); i > last {
-				last, resource = i, name
-			}
-		}
-		if seg != "" && resource != "" {
-			routable = seg != "." && seg != ".."
-			path = path[:last] + url.PathEscape(seg) + path[last+len(resource):]
-		}
-		for name, id := range ids {
-			path = strings.ReplaceAll(path, name, id)
-		}
+		path, routable := gatehousetest.FillPath(o.path, ids, seg)
 		if opIndex&onTenantIssuer != 0 {
 			path = "/t/" + fx.tenant.Slug + path
 		}
@@ -320,7 +307,7 @@ func FuzzAdminAPI(f *testing.F) {
 			req.Header.Set("Content-Type", "application/json")
 		case "-":
 		default:
-			req.Header.Set("Content-Type", headerSafe(contentType))
+			req.Header.Set("Content-Type", gatehousetest.HeaderSafe(contentType))
 		}
 		before := w.revisions(t, fx)
 		switch ifMatch {
@@ -335,7 +322,7 @@ func FuzzAdminAPI(f *testing.F) {
 			}
 			req.Header.Set("If-Match", admin.ETag(rev))
 		default:
-			req.Header.Set("If-Match", headerSafe(ifMatch))
+			req.Header.Set("If-Match", gatehousetest.HeaderSafe(ifMatch))
 		}
 		rows := w.db.MustRowCounts(t)
 
@@ -460,15 +447,4 @@ func checkErrorDoc(doc map[string]any, codes []string) string {
 		}
 	}
 	return ""
-}
-
-// headerSafe drops the bytes net/http never lets through in a header
-// value.
-func headerSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' && r != '\t' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
 }

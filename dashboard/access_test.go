@@ -150,3 +150,49 @@ func TestBadAddresses(t *testing.T) {
 		t.Errorf("bad addresses were logged as errors:\n%s", s.Log.String())
 	}
 }
+
+// TestBadInput checks answers the fuzz targets found wrong: what no form
+// of ours sends is refused with a 4xx page before it reaches an
+// operation, and a path or method no page takes gets a page, on the
+// issuer it was asked on.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	s := gatehousetest.MustRunServer(t)
+	fx := newFixture(t, s, "acme")
+	b := newBrowser(t, s)
+	b.signIn("/t/acme/dashboard", "", fx.admin.Username)
+	client := url.Values{"name": {"Blog"}, "type": {"confidential"}, "scopes": {"openid"},
+		"redirect_uris": {"https://bl\x88g.example/cb"}}
+	tests := []struct {
+		name, method, path string
+		form               url.Values
+		want               int
+		allow              string
+	}{
+		{"a redirect URI that is not UTF-8", http.MethodPost, "/t/acme/dashboard/clients", client, http.StatusBadRequest, ""},
+		{"a name with NUL", http.MethodPost, "/t/acme/dashboard/users", url.Values{"username": {"a\x00b"}}, http.StatusBadRequest, ""},
+		{"an actor filter with NUL", http.MethodGet, "/t/acme/dashboard/audit?actor=%00", nil, http.StatusUnprocessableEntity, ""},
+		{"a lone %2F for an id", http.MethodGet, "/t/acme/dashboard/clients/%2F", nil, http.StatusNotFound, ""},
+		{"a post of a lone %2F for an id", http.MethodPost, "/t/acme/dashboard/users/%2F/roles", url.Values{"roles": {"admin"}}, http.StatusNotFound, ""},
+		{"an unknown page", http.MethodGet, "/t/acme/dashboard/nothing", nil, http.StatusNotFound, ""},
+		{"a post to the root", http.MethodPost, "/t/acme/dashboard", url.Values{}, http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"another method", http.MethodPut, "/t/acme/dashboard/clients", nil, http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+	}
+	for _, tc := range tests {
+		req, err := http.NewRequest(tc.method, tc.path, strings.NewReader(tc.form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		p := b.Do(req)
+		if p.Status != tc.want || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: got %d of type %q at %s, want a %d page", tc.name, p.Status, p.Header.Get("Content-Type"), p.URL.Path, tc.want)
+		}
+		if got := p.Header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s: got Allow %q, want %q", tc.name, got, tc.allow)
+		}
+	}
+	if clients, _, err := s.App.Admin.ListClients(t.Context(), fx.tenant.ID, gatehouse.ListOptions{Limit: 10}); err != nil || len(clients) != 0 {
+		t.Errorf("got clients %v (%v), want none", clients, err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/web"
@@ -35,8 +37,13 @@ func (d *Dashboard) serveAudit(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	f := gatehouse.AuditFilter{TenantID: s.tenant.ID, Action: data.FilterAction, Result: data.FilterResult, Limit: pageSize}
 	for _, name := range []string{"action", "actor"} {
-		if len(q.Get(name)) > 200 {
+		switch v := q.Get(name); {
+		case len(v) > 200:
 			data.Errors.Add(name, "Type at most 200 characters.")
+		case !plainText(v):
+			// No action or actor is written so, and PostgreSQL refuses
+			// to look such text up.
+			data.Errors.Add(name, "Type letters, digits and punctuation only.")
 		}
 	}
 	switch f.Result {
@@ -109,6 +116,11 @@ func (d *Dashboard) serveAudit(w http.ResponseWriter, r *http.Request, s *sessio
 		data.NextURL = s.link("/audit") + "?" + filters.Encode()
 	}
 	d.render(w, r, http.StatusOK, s, "Audit log", data)
+}
+
+// plainText reports whether s is UTF-8 text without control characters.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
 }
 
 // auditActor turns the actor filter into an audit actor: a username or

@@ -12,10 +12,12 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/login"
+	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/web"
 )
 
@@ -116,8 +118,10 @@ type Router interface {
 	HandlePage(pattern string, h http.Handler)
 }
 
-// Register adds every page of the dashboard to r.
-func (d *Dashboard) Register(r Router) {
+// Register adds every page of the dashboard to r, and a page under
+// /dashboard/ that answers the requests none of them takes.
+func (d *Dashboard) Register(router Router) {
+	r := newRouteTable(router)
 	home := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		redirect(w, issuerBase(r)+pathClients)
 	})
@@ -163,6 +167,47 @@ func (d *Dashboard) Register(r Router) {
 	r.HandlePage("GET "+pathBranding, d.page(web.SectionBranding, d.serveBranding))
 	r.HandlePage("POST "+pathBranding, d.page(web.SectionBranding, d.serveUpdateBranding))
 	r.HandlePage("POST "+pathBranding+"/domains", d.page(web.SectionBranding, d.serveUpdateDomains))
+
+	r.handleRest(d)
+}
+
+// routeTable is the Router the dashboard registers its pages through: it
+// passes each on, and remembers them in a mux of its own, so that a
+// request under /dashboard/ that matches none (an unknown path, a method
+// the path does not take) gets a page too. ServeMux would answer it in
+// plain text; it does so even for the path of a page whose variable is a
+// lone "%2F", which it never matches.
+type routeTable struct {
+	Router
+	known *http.ServeMux
+}
+
+func newRouteTable(r Router) *routeTable {
+	return &routeTable{Router: r, known: http.NewServeMux()}
+}
+
+func (t *routeTable) HandlePage(pattern string, h http.Handler) {
+	t.Router.HandlePage(pattern, h)
+	t.known.Handle(pattern, h)
+}
+
+// handleRest registers the page that answers what no other page takes: a
+// 405 with Allow when the path is a page's under another method, a 404
+// otherwise.
+func (t *routeTable) handleRest(d *Dashboard) {
+	rest := d.page("", func(w http.ResponseWriter, r *http.Request, s *session) {
+		allow := server.AllowedMethods(t.known, r, http.MethodGet, http.MethodHead, http.MethodPost)
+		if len(allow) == 0 {
+			d.fail(w, r, s, errNotFound)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		d.fail(w, r, s, errMethod)
+	})
+	// The root too: ServeMux would redirect it to the root with a slash,
+	// a path it sees without the tenant's /t/{slug}.
+	t.Router.HandlePage(pathRoot, rest)
+	t.Router.HandlePage(pathRoot+"/", rest)
 }
 
 // session is a request of a signed-in owner or admin of the tenant.
@@ -247,13 +292,31 @@ func (d *Dashboard) page(section string, h func(w http.ResponseWriter, r *http.R
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil {
+			if err := r.ParseForm(); err != nil || !storable(r.PostForm) {
 				d.fail(w, r, s, errBadRequest)
 				return
 			}
 		}
 		h(w, r, s)
 	})
+}
+
+// storable reports whether every name and value of a form is UTF-8
+// without NUL, as the forms of our UTF-8 pages send them: PostgreSQL's
+// text keeps nothing else, and not every operation checks each field
+// (redirect URIs, for one) for it.
+func storable(form url.Values) bool {
+	for name, values := range form {
+		if !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+			return false
+		}
+		for _, v := range values {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // deny answers a signed-in user who may not use the dashboard.
@@ -405,6 +468,8 @@ var (
 		Message: "This request could not be read. Go back and try again."}
 	errNotFound = &web.PageError{Status: http.StatusNotFound, Title: "Not found",
 		Message: "There is no such page in this dashboard. It may have been deleted."}
+	errMethod = &web.PageError{Status: http.StatusMethodNotAllowed, Title: "Something is wrong with this request",
+		Message: "This page cannot be used this way. Go back and try again."}
 )
 
 // fail shows a failure: in the dashboard's frame when the user is known

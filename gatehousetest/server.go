@@ -17,7 +17,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/app"
 	"github.com/gatehouse-id/gatehouse/config"
+	"github.com/gatehouse-id/gatehouse/internal/secret"
 	"github.com/gatehouse-id/gatehouse/sqlite"
+	"github.com/gatehouse-id/gatehouse/token"
 )
 
 // Clock is a settable time source shared by the server and the test.
@@ -273,4 +275,20 @@ func (s *Server) MustAuditEvents(t testing.TB, tenantID, action string) []*gateh
 		t.Fatalf("list audit events: %v", err)
 	}
 	return evs
+}
+
+// MustSession signs u in behind the pages' back, for an hour from the
+// server's clock, and returns the session with its cookie value.
+func (s *Server) MustSession(tb testing.TB, u *gatehouse.User) (*gatehouse.Session, string) {
+	tb.Helper()
+	value, hash := token.NewHandle()
+	now := s.Clock.Now()
+	sess := &gatehouse.Session{
+		ID: secret.NewID(), TokenHash: hash, TenantID: u.TenantID, UserID: u.ID,
+		AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
+	}
+	if err := s.Store.CreateSession(context.Background(), sess); err != nil {
+		tb.Fatalf("create session: %v", err)
+	}
+	return sess, value
 }

@@ -117,57 +117,16 @@ func newRequest(method, path, raw, contentType string) *http.Request {
 		Body:       http.NoBody,
 	}
 	if method == http.MethodGet {
-		req.URL.RawQuery = requestLineSafe(raw)
+		req.URL.RawQuery = gatehousetest.RequestLineSafe(raw)
 	} else {
 		req.Body = io.NopCloser(strings.NewReader(raw))
 		req.ContentLength = int64(len(raw))
 		if contentType != "-" {
-			req.Header.Set("Content-Type", headerSafe(contentType))
+			req.Header.Set("Content-Type", gatehousetest.HeaderSafe(contentType))
 		}
 	}
 	req.RequestURI = req.URL.RequestURI()
 	return req
-}
-
-// requestLineSafe percent-encodes what a request line cannot carry
-// (controls, spaces), as a browser does before it sends a URL.
-func requestLineSafe(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == 0x7f {
-			fmt.Fprintf(&b, "%%%02X", c)
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// headerSafe drops the bytes net/http never lets through in a header
-// value.
-func headerSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' && r != '\t' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// newSession signs u in behind the pages' back and returns the session
-// with its cookie value.
-func (w *fuzzWorld) newSession(tb testing.TB, u *gatehouse.User) (*gatehouse.Session, string) {
-	tb.Helper()
-	value, hash := token.NewHandle()
-	now := w.s.Clock.Now()
-	sess := &gatehouse.Session{
-		ID: secret.NewID(), TokenHash: hash, TenantID: u.TenantID, UserID: u.ID,
-		AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
-	}
-	if err := w.s.Store.CreateSession(context.Background(), sess); err != nil {
-		tb.Fatalf("create session: %v", err)
-	}
-	return sess, value
 }
 
 // sessionActive reports whether sess may still be used.
@@ -205,13 +164,6 @@ func (w *fuzzWorld) checkStored(t *testing.T) {
 	if refused := w.text.TakeRefused(); refused != nil {
 		t.Errorf("the store was handed what PostgreSQL refuses: %v", refused)
 	}
-}
-
-// offsite reports whether a Location leaves the server.
-func offsite(loc string) bool {
-	u, err := url.Parse(loc)
-	return err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(loc, "/") ||
-		strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, `/\`)
 }
 
 // registeredTarget reports whether loc is one of uris with parameters
@@ -402,7 +354,7 @@ func FuzzAuthorize(f *testing.F) {
 			cookie string
 		)
 		if flags&withSession != 0 {
-			sess, cookie = w.newSession(t, w.ana)
+			sess, cookie = w.s.MustSession(t, w.ana)
 		}
 		if strings.Contains(params, "{hint}") {
 			sid := ""
@@ -433,7 +385,7 @@ func FuzzAuthorize(f *testing.F) {
 		rec := w.send(req)
 		failed := w.checkAuthorize(t, base, issuer, want, rec)
 
-		if loc := rec.Header().Get("Location"); method == http.MethodPost && cookie == "" && !offsite(loc) {
+		if loc := rec.Header().Get("Location"); method == http.MethodPost && cookie == "" && !gatehousetest.Offsite(loc) {
 			// A cross-site POST carries no session cookie: it goes on as
 			// a GET, which must then be answered as above.
 			u, _ := url.Parse(loc)
@@ -463,7 +415,7 @@ func (w *fuzzWorld) checkAuthorize(t *testing.T, base, issuer string, want autho
 	switch {
 	case rec.Code >= 500:
 		t.Fatalf("got %d:\n%s", rec.Code, rec.Body)
-	case rec.Code == http.StatusSeeOther && offsite(loc):
+	case rec.Code == http.StatusSeeOther && gatehousetest.Offsite(loc):
 		if !want.valid {
 			t.Fatalf("redirected to %s, but the client or redirect URI is not valid", loc)
 		}
@@ -728,7 +680,7 @@ func FuzzPageForms(f *testing.F) {
 			cookie string
 		)
 		if flags&withSession != 0 {
-			sess, cookie = w.newSession(t, w.ana)
+			sess, cookie = w.s.MustSession(t, w.ana)
 		}
 		sid := ""
 		if sess != nil {
@@ -791,7 +743,7 @@ func FuzzPageForms(f *testing.F) {
 				t.Errorf("a cross-site post to %s ended the session", rt.path)
 			}
 		}
-		if loc != "" && offsite(loc) && !registeredTarget(loc, offsiteURIs) {
+		if loc != "" && gatehousetest.Offsite(loc) && !registeredTarget(loc, offsiteURIs) {
 			t.Errorf("%s %s redirected to %s, which no client registered", rt.method, rt.path, loc)
 		}
 		if rec.Code >= 400 {
