@@ -93,6 +93,9 @@ func TestCheckRedirectURI(t *testing.T) {
 		{"myapp:/callback", false}, // private-use schemes must be reverse-DNS
 		{"https:///nohost", false},
 		{"https://app.example.com/a b", false},
+		{"https://bl\x88g.example/cb", false}, // not UTF-8
+		{"https://app.example.com/cb\x00", false},
+		{"https://bücher.example/cb", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
@@ -151,6 +154,8 @@ func TestClientValidate(t *testing.T) {
 		}, []string{"access_token_ttl", "refresh_token_absolute_ttl"}},
 		{"origin with a path", func(c *gatehouse.Client) { c.AllowedOrigins = []string{"https://app.example.com/x"} }, []string{"config.allowed_origins[0]"}},
 		{"http logo", func(c *gatehouse.Client) { c.LogoURI = "http://cdn.example.com/logo.png" }, []string{"config.logo_uri"}},
+		{"logo not UTF-8", func(c *gatehouse.Client) { c.LogoURI = "https://cdn.example.com/\xff.png" }, []string{"config.logo_uri"}},
+		{"origin not UTF-8", func(c *gatehouse.Client) { c.AllowedOrigins = []string{"https://\xffapp.example.com"} }, []string{"config.allowed_origins[0]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,10 @@ func checkHTTPSURL(p *Problems, field, s string) {
 		p.Add(field, "must be at most 2000 characters")
 		return
 	}
+	if !utf8.ValidString(s) {
+		p.Add(field, "must be valid UTF-8")
+		return
+	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		p.Add(field, "must be an absolute URL")
@@ -112,6 +116,11 @@ func CheckRedirectURI(s string) string {
 	}
 	if strings.Contains(s, "#") {
 		return "must not contain a fragment"
+	}
+	// Compared byte for byte at every request, and kept as text every
+	// store must be able to hold.
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
 	}
 	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return "must not contain spaces or control characters"
@@ -169,6 +178,9 @@ func itoa(i int) string {
 
 // checkOrigin validates a CORS origin: scheme and host, no path.
 func checkOrigin(s string) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return "must be an origin such as https://app.example.com"
