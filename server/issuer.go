@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	pathpkg "path"
 	"slices"
 	"strings"
 
@@ -72,9 +73,32 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, st *requestStat
 	// Host: it must see the host the browser saw.
 	r2.Host = host
 	if path != r.URL.Path {
+		// ServeMux redirects a path that is not clean to its clean form,
+		// as it sees it: without the tenant's /t/{slug}, which would land
+		// on the platform's pages. Redirect here, with the prefix.
+		prefix, isSuffix := strings.CutSuffix(r.URL.Path, path)
+		if clean := cleanPath(path); isSuffix && path != "" && clean != path {
+			u := *r.URL
+			u.Path, u.RawPath = prefix+clean, ""
+			http.Redirect(w, r, u.RequestURI(), http.StatusTemporaryRedirect)
+			return nil, false
+		}
 		r2.URL = stripPath(r.URL, path)
 	}
 	return r2, true
+}
+
+// cleanPath is the path ServeMux redirects p to: rooted, without "." and
+// ".." segments or doubled slashes, its trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := pathpkg.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // stripPath returns a copy of u with path as its path, keeping the raw

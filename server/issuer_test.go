@@ -58,6 +58,12 @@ func TestIssuerResolution(t *testing.T) {
 			name: "RFC 8414 metadata location of a tenant", f: direct, path: "/.well-known/openid-configuration/t/acme",
 			wantStatus: 200, wantIssuer: platform + "/t/acme", wantTenant: acmeID, wantPath: "/.well-known/openid-configuration",
 		},
+		{
+			// Redirected to the clean path under the same issuer, which
+			// the client follows.
+			name: "tenant path that is not clean", f: direct, path: "/t/acme//x/../whoami",
+			wantStatus: 200, wantIssuer: platform + "/t/acme", wantTenant: acmeID, wantPath: "/whoami",
+		},
 		{name: "unknown tenant", f: direct, path: "/t/nobody/whoami", wantStatus: 404},
 		{name: "disabled tenant", f: direct, path: "/t/gone/whoami", wantStatus: 404},
 		{name: "malformed slug", f: direct, path: "/t/Not_A_Slug/whoami", wantStatus: 404},
