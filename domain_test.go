@@ -321,3 +321,23 @@ func TestRefreshTokenCheckRotation(t *testing.T) {
 		})
 	}
 }
+
+func TestStorableText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"", true},
+		{"ana", true},
+		{"bücher ✓", true},
+		{"ana\x00", false},
+		{"\xffana", false},
+		{"a\xc3", false}, // cut inside a character
+	}
+	for _, tt := range tests {
+		if got := gatehouse.StorableText(tt.s); got != tt.want {
+			t.Errorf("StorableText(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}

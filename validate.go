@@ -47,6 +47,13 @@ func ValidEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == ""
 }
 
+// StorableText reports whether s is text every store can keep and look
+// up: UTF-8 without NUL, the two things PostgreSQL's text refuses. Text a
+// request brings is checked with it before it reaches a store.
+func StorableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
 // checkText validates a human-readable single-line string.
 func checkText(p *Problems, field, s string, required bool, max int) {
 	switch {

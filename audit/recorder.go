@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/internal/secret"
@@ -220,7 +219,7 @@ func (r *Recorder) prepare(ev gatehouse.AuditEvent) *gatehouse.AuditEvent {
 // storable returns s as every store keeps it: UTF-8 without NUL, each
 // NUL and each run of bytes that are not UTF-8 replaced by U+FFFD.
 func storable(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+	if gatehouse.StorableText(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")

@@ -12,7 +12,6 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/admin"
@@ -307,11 +306,11 @@ func (d *Dashboard) page(section string, h func(w http.ResponseWriter, r *http.R
 // (redirect URIs, for one) for it.
 func storable(form url.Values) bool {
 	for name, values := range form {
-		if !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+		if !gatehouse.StorableText(name) {
 			return false
 		}
 		for _, v := range values {
-			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			if !gatehouse.StorableText(v) {
 				return false
 			}
 		}

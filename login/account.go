@@ -156,7 +156,7 @@ func (l *Login) accountAction(w http.ResponseWriter, r *http.Request, act func(i
 func (l *Login) serveRevokeSession(w http.ResponseWriter, r *http.Request) {
 	l.accountAction(w, r, func(iss gatehouse.Issuer, a *account) {
 		id := r.PostForm.Get("session")
-		if id == "" || len(id) > 64 || !validText(id) {
+		if id == "" || len(id) > 64 || !gatehouse.StorableText(id) {
 			redirect(w, accountDone(iss, ""))
 			return
 		}
@@ -188,7 +188,7 @@ func (l *Login) serveRevokeSession(w http.ResponseWriter, r *http.Request) {
 func (l *Login) serveRevokeApp(w http.ResponseWriter, r *http.Request) {
 	l.accountAction(w, r, func(iss gatehouse.Issuer, a *account) {
 		client := r.PostForm.Get("client")
-		if client == "" || len(client) > 64 || !validText(client) {
+		if client == "" || len(client) > 64 || !gatehouse.StorableText(client) {
 			redirect(w, accountDone(iss, ""))
 			return
 		}

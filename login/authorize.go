@@ -88,7 +88,7 @@ func splitHandle(h string) (tenantID, id string, ok bool) {
 		return "", "", false
 	}
 	tenantID, id, ok = strings.Cut(h, ".")
-	return tenantID, id, ok && tenantID != "" && id != "" && validText(h)
+	return tenantID, id, ok && tenantID != "" && id != "" && gatehouse.StorableText(h)
 }
 
 // has reports whether the request asked for a prompt value.
@@ -175,7 +175,7 @@ func (l *Login) checkClient(r *http.Request, iss gatehouse.Issuer, p params) (*f
 		return nil, errRepeatedClient
 	case clientID == "":
 		return nil, errNoClient
-	case len(clientID) > maxClientIDLen, !validText(clientID):
+	case len(clientID) > maxClientIDLen, !gatehouse.StorableText(clientID):
 		return nil, errUnknownClient
 	case len(redirectURI) > maxRedirectURILen:
 		return nil, errBadRedirect
@@ -264,7 +264,7 @@ func (l *Login) checkRequest(f *flow, p params) *oauth.Error {
 		}
 	}
 	for _, name := range storedParams {
-		if !validText(p.one(name)) {
+		if !gatehouse.StorableText(p.one(name)) {
 			return oauth.InvalidRequest("parameter %s must be UTF-8 text without NUL characters", name)
 		}
 	}

@@ -72,7 +72,7 @@ func (l *Login) serveNewCredential(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	asked := strings.TrimSpace(q.Get("client_id"))
 	clientID := asked
-	if len(clientID) > maxClientIDLength || !validText(clientID) {
+	if len(clientID) > maxClientIDLength || !gatehouse.StorableText(clientID) {
 		clientID = ""
 	}
 	a, err := l.currentAccount(r, iss)
@@ -171,7 +171,7 @@ func safeReturn(iss gatehouse.Issuer, ret string) (string, bool) {
 		return "", false
 	}
 	q := url.Values{}
-	if id := u.Query().Get("client_id"); id != "" && len(id) <= maxClientIDLength && validText(id) {
+	if id := u.Query().Get("client_id"); id != "" && len(id) <= maxClientIDLength && gatehouse.StorableText(id) {
 		q.Set("client_id", id)
 	}
 	return link(iss, pathNewCredential, q), true
@@ -381,7 +381,7 @@ func (l *Login) checkClientIDs(ctx context.Context, a *account, typed string) ([
 	)
 	for _, id := range ids {
 		var app *gatehouse.Client
-		if len(id) <= maxClientIDLength && validText(id) {
+		if len(id) <= maxClientIDLength && gatehouse.StorableText(id) {
 			var err error
 			if app, err = l.tenantApp(ctx, a.user.TenantID, id); err != nil {
 				return nil, nil, nil, err
@@ -473,7 +473,7 @@ func (l *Login) serveRevokeCredential(w http.ResponseWriter, r *http.Request) {
 	l.accountAction(w, r, func(iss gatehouse.Issuer, a *account) {
 		ctx := r.Context()
 		id := r.PostForm.Get("credential")
-		if id == "" || len(id) > 64 || !validText(id) {
+		if id == "" || len(id) > 64 || !gatehouse.StorableText(id) {
 			redirect(w, accountDone(iss, ""))
 			return
 		}

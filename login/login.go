@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse"
 	"github.com/gatehouse-id/gatehouse/token"
@@ -371,14 +370,6 @@ func (l *Login) remoteIP(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ip.Unmap()
-}
-
-// validText reports whether s is text that every store can keep and look
-// up: UTF-8 without NUL, the two things PostgreSQL's text refuses. Values
-// from a request that are not are refused, or match nothing, before they
-// reach the store.
-func validText(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // maxUserAgent bounds what is kept of a User-Agent header.

@@ -84,7 +84,7 @@ func (l *Login) checkLogout(r *http.Request, iss gatehouse.Issuer, rawHint, clie
 		lr.hint, lr.clientID = claims, claims.Audience
 	}
 	if lr.clientID != "" {
-		if len(lr.clientID) > maxClientIDLen || !validText(lr.clientID) {
+		if len(lr.clientID) > maxClientIDLen || !gatehouse.StorableText(lr.clientID) {
 			return nil, errUnknownClient
 		}
 		c, err := l.store.GetClientByClientID(r.Context(), lr.clientID)

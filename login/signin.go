@@ -48,7 +48,7 @@ func (l *Login) authenticate(r *http.Request, tenantID, name, password string) (
 		return nil, signInThrottled, "rate_limited", nil
 	}
 	if name == "" || password == "" || len(name) > maxSignInName || len(password) > gatehouse.MaxPasswordLength ||
-		!validText(name) {
+		!gatehouse.StorableText(name) {
 		l.ipFails.fail(ip, now)
 		return nil, signInBad, "malformed", nil
 	}
